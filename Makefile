@@ -1,0 +1,62 @@
+# City Brain. `make up` runs it locally, `make test` runs the whole suite;
+# both build .venv from nothing on the first run.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Lambda runs python3.12, so the dev environment (and the artifact's wheels) do too.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
+            command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+STAGE ?= dev
+FN ?=
+EVENT ?=
+
+.PHONY: help venv up test unit integration e2e bench package deploy invoke lint clean
+
+help:
+	@echo "make up        run City Brain locally (emulated AWS + API + triggers + demo district)"
+	@echo "make test      run the whole test suite"
+	@echo "make bench     print the performance figures"
+	@echo "make package STAGE=prod   build the cloud artifact under build/"
+	@echo "make deploy STAGE=prod    package and deploy with CloudFormation"
+	@echo "make invoke FN=process_readings EVENT=events/sqs-readings.json   run one handler on a sample event"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt layers/pyproject.toml
+	@test -n "$(PYTHON)" || { echo "python3.12 not found (install it, or pass PYTHON=/path/to/python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+up: venv
+	$(BIN)/python -m infra.local
+
+test: venv
+	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e
+
+unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: venv
+	$(BIN)/python -m pytest -q tests/integration
+
+e2e: venv
+	$(BIN)/python -m pytest -q tests/e2e
+
+bench: venv
+	$(BIN)/python -m tests.bench
+
+package: venv
+	PATH=$(CURDIR)/$(BIN):$$PATH bash infra/package.sh $(STAGE)
+
+deploy: package
+	bash infra/deploy.sh $(STAGE)
+
+invoke: venv
+	$(BIN)/python -m infra.invoke $(FN) $(EVENT)
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,1 @@
+"""Thin handlers: parse the request or event, call citybrain, shape the response."""

@@ -1,0 +1,23 @@
+from chalice import Blueprint
+
+from citybrain.departments import DepartmentIn
+from functions.http import body_of, principal, respond
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/v1/departments", methods=["POST"])
+def create_department():
+    from citybrain.services import departments
+
+    principal(bp.current_request).require_admin()
+    payload = DepartmentIn.model_validate(body_of(bp.current_request))
+    return respond(departments().create(payload), 201)
+
+
+@bp.route("/v1/departments", methods=["GET"])
+def list_departments():
+    from citybrain.services import departments
+
+    principal(bp.current_request)
+    return respond({"items": departments().store.list_departments()})

@@ -1,0 +1,77 @@
+"""Create City Brain's data resources from infra/resources.json on an (emulated) AWS.
+
+The same definitions go into the cloud template. moto's CloudFormation ignores
+bucket notifications and TTL, so those two are read from the same definitions
+and applied through the API afterwards.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+
+from citybrain.config import env_name
+
+RESOURCES = Path(__file__).with_name("resources.json")
+
+
+def load_resources() -> dict:
+    return json.loads(RESOURCES.read_text())
+
+
+def provision(stack_name: str = "citybrain-local") -> dict[str, str]:
+    """Create (or reuse) the stack; returns the CITYBRAIN_* environment for the functions."""
+    template = load_resources()
+    cfn = boto3.client("cloudformation")
+    try:
+        cfn.describe_stacks(StackName=stack_name)
+    except cfn.exceptions.ClientError:
+        cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+                for r in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+                if "LogicalResourceId" in r}  # moto lists resource types it skipped without ids
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])}
+    _apply_what_cloudformation_ignored(template, physical, outputs)
+    return {env_name(key): value for key, value in outputs.items()}
+
+
+def _queue_arn(queue_url: str) -> str:
+    return boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def _resolve(value, physical: dict[str, str], outputs: dict[str, str]):
+    """The few intrinsics the ignored properties use: Ref and Fn::GetAtt of queues."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            if value["Ref"] == "AWS::AccountId":
+                return boto3.client("sts").get_caller_identity()["Account"]
+            return outputs.get(value["Ref"]) or physical[value["Ref"]]
+        if set(value) == {"Fn::GetAtt"}:
+            logical_id, attribute = value["Fn::GetAtt"]
+            assert attribute == "Arn", attribute
+            return _queue_arn(outputs.get(logical_id) or physical[logical_id])
+        return {k: _resolve(v, physical, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, physical, outputs) for v in value]
+    return value
+
+
+def _apply_what_cloudformation_ignored(template: dict, physical: dict[str, str], outputs: dict[str, str]) -> None:
+    for logical_id, resource in template["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::SQS::QueuePolicy":
+            policy = json.dumps(_resolve(props["PolicyDocument"], physical, outputs))
+            for queue_url in _resolve(props["Queues"], physical, outputs):
+                boto3.client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": policy})
+        if resource["Type"] == "AWS::DynamoDB::Table" and "TimeToLiveSpecification" in props:
+            boto3.client("dynamodb").update_time_to_live(
+                TableName=physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"])
+        if resource["Type"] == "AWS::S3::Bucket" and "NotificationConfiguration" in props:
+            queues = []
+            for config in props["NotificationConfiguration"].get("QueueConfigurations", []):
+                queues.append({"QueueArn": _resolve(config["Queue"], physical, outputs), "Events": [config["Event"]]})
+            boto3.client("s3").put_bucket_notification_configuration(
+                Bucket=physical[logical_id], NotificationConfiguration={"QueueConfigurations": queues})

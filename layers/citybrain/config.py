@@ -1,0 +1,66 @@
+"""Run-time settings, read from the environment once and validated.
+
+Every resource name arrives as `CITYBRAIN_<RESOURCE>`; the resource names are
+the logical ids in infra/resources.json, so the cloud template, the local stack
+and the tests derive the same variables from one list.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PREFIX = "CITYBRAIN_"
+
+
+def env_name(logical_id: str) -> str:
+    """`ReadingsQueue` -> `CITYBRAIN_READINGS_QUEUE`."""
+    return PREFIX + re.sub(r"(?<!^)(?=[A-Z])", "_", logical_id).upper()
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    departments_table: str
+    devices_table: str
+    readings_table: str
+    device_state_table: str
+    rollups_table: str
+    uploads_table: str
+    rejections_table: str
+    idempotency_table: str
+    readings_queue: str = Field(description="URL of the readings queue")
+    uploads_bucket: str
+    archive_bucket: str
+    alerts_topic: str = Field(description="ARN of the alerts topic")
+
+    metrics_namespace: str = "CityBrain"
+    readings_retention_days: int = Field(default=400, ge=1)
+    rejections_retention_days: int = Field(default=90, ge=1)
+    upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
+    max_future_skew_seconds: int = Field(default=300, ge=0)
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+@functools.cache
+def get_settings() -> Settings:
+    values = {
+        name.removeprefix(PREFIX).lower(): value
+        for name, value in os.environ.items()
+        if name.startswith(PREFIX)
+    }
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        missing = [PREFIX + str(e["loc"][0]).upper() for e in exc.errors()]
+        raise SettingsError(f"invalid or missing settings: {', '.join(missing)}") from exc
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests switch stacks between cases)."""
+    get_settings.cache_clear()

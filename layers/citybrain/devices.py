@@ -1,0 +1,105 @@
+"""The device registry: what a sensor is, where it stands, who owns it."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from citybrain import timeutil
+from citybrain.departments import Principal
+from citybrain.errors import Conflict, Forbidden, NotFound
+from citybrain.vocabulary import AcousticZone, DeviceType, Domain, Town
+
+DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class WaterThresholds(BaseModel):
+    """警戒水位 (warning) and 保证水位 (guarantee), metres on the gauge's datum."""
+    model_config = ConfigDict(extra="forbid")
+    warning: float = Field(allow_inf_nan=False)
+    guarantee: float = Field(allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WaterThresholds":
+        if self.guarantee <= self.warning:
+            raise ValueError("guarantee level must be above the warning level")
+        return self
+
+
+class DeviceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(pattern=DEVICE_ID)
+    type: DeviceType
+    domain: Domain
+    town: Town
+    location: Location
+    name: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    acoustic_zone: AcousticZone | None = None
+    thresholds: WaterThresholds | None = None
+    reporting_interval_seconds: int = Field(default=600, ge=1, le=86400)
+
+    @model_validator(mode="after")
+    def _type_specific(self) -> "DeviceIn":
+        if self.type == DeviceType.noise and self.acoustic_zone is None:
+            raise ValueError("noise devices need acoustic_zone (GB 3096-2008 class 0, 1, 2, 3, 4a or 4b)")
+        if self.type != DeviceType.noise and self.acoustic_zone is not None:
+            raise ValueError("acoustic_zone applies to noise devices only")
+        if self.type == DeviceType.water_level and self.thresholds is None:
+            raise ValueError("water_level devices need thresholds: {warning, guarantee} in metres")
+        if self.type != DeviceType.water_level and self.thresholds is not None:
+            raise ValueError("thresholds applies to water_level devices only")
+        return self
+
+
+class DeviceStore(Protocol):
+    def create(self, record: dict[str, Any]) -> bool: ...
+    def replace(self, record: dict[str, Any]) -> None: ...
+    def get(self, device_id: str) -> dict[str, Any] | None: ...
+    def get_many(self, device_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def list(self, filters: dict[str, str], limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]: ...
+
+
+class Devices:
+    def __init__(self, store: DeviceStore):
+        self.store = store
+
+    def register(self, principal: Principal, payload: DeviceIn) -> dict[str, Any]:
+        now = timeutil.local_iso(timeutil.now_ms())
+        record = {**payload.model_dump(mode="json", exclude_none=True),
+                  "owner": principal.department_id, "created_at": now, "updated_at": now}
+        if not self.store.create(record):
+            raise Conflict(f"device {payload.id} already exists", [{"field": "id", "message": "already exists"}])
+        return record
+
+    def update(self, principal: Principal, device_id: str, payload: DeviceIn) -> dict[str, Any]:
+        current = self.get(device_id)
+        if not principal.may_manage(current["owner"]):
+            raise Forbidden("only the owning department may change this device")
+        if payload.id != device_id:
+            raise Conflict("the id in the body differs from the path", [{"field": "id", "message": "must equal the id in the path"}])
+        record = {**payload.model_dump(mode="json", exclude_none=True), "owner": current["owner"],
+                  "created_at": current["created_at"], "updated_at": timeutil.local_iso(timeutil.now_ms())}
+        self.store.replace(record)
+        return record
+
+    def get(self, device_id: str) -> dict[str, Any]:
+        found = self.store.get(device_id)
+        if not found:
+            raise NotFound(f"no device {device_id}")
+        return found
+
+
+def online_state(device: dict[str, Any], latest_ms: int | None, now_ms: int) -> str:
+    """Online while it has reported within 3x its reporting interval."""
+    if latest_ms is None:
+        return "never_reported"
+    window = 3 * int(device.get("reporting_interval_seconds", 600)) * 1000
+    return "online" if now_ms - latest_ms <= window else "offline"

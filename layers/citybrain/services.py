@@ -1,0 +1,35 @@
+"""The domain services wired to their AWS-backed stores, built on first use."""
+from __future__ import annotations
+
+import functools
+
+
+@functools.cache
+def departments():
+    from citybrain.departments import Departments
+    from citybrain.storage.departments import DynamoDepartmentStore
+
+    return Departments(DynamoDepartmentStore())
+
+
+@functools.cache
+def devices():
+    from citybrain.devices import Devices
+    from citybrain.storage.devices import DynamoDeviceStore
+
+    return Devices(DynamoDeviceStore())
+
+
+@functools.cache
+def reading_processor():
+    from citybrain.processing import ReadingProcessor
+    from citybrain.storage.archive import archive_readings
+    from citybrain.storage.readings import ReadingWriter
+    from citybrain.storage.rejections import RejectionStore
+
+    return ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings)
+
+
+def reset() -> None:
+    for factory in (departments, devices, reading_processor):
+        factory.cache_clear()

@@ -1,0 +1,53 @@
+"""Rejected readings, kept with their reason (nothing is dropped silently)."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from citybrain import timeutil
+from citybrain.aws import client
+from citybrain.config import get_settings
+from citybrain.dynamo import from_item, to_item
+from citybrain.storage.common import chunks
+
+RAW_LIMIT = 4000  # characters of the rejected input kept beside the reason
+
+
+class RejectionStore:
+    def record(self, source: str, rejections: list[dict[str, Any]]) -> None:
+        """rejections: [{"position": line or index, "errors": [...], "raw": original}]"""
+        if not rejections:
+            return
+        settings = get_settings()
+        now = timeutil.now_ms()
+        expires = now // 1000 + settings.rejections_retention_days * 86400
+        items = []
+        for r in rejections:
+            raw = r.get("raw")
+            raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+            items.append({"PutRequest": {"Item": to_item({
+                "source": source, "seq": f"{int(r['position']):09d}#{now}",
+                "position": int(r["position"]), "errors": r["errors"], "raw": raw_text[:RAW_LIMIT],
+                "rejected_at": timeutil.local_iso(now), "expires_at": expires})}})
+        ddb = client("dynamodb")
+        for part in chunks(items, 25):
+            pending = {settings.rejections_table: part}
+            for attempt in range(8):
+                response = ddb.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2 ** attempt, 1.0))
+            else:
+                raise RuntimeError("DynamoDB kept rejections unprocessed after retries")
+
+    def list(self, source: str, limit: int = 20) -> list[dict[str, Any]]:
+        response = client("dynamodb").query(
+            TableName=get_settings().rejections_table, KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "source"}, ExpressionAttributeValues={":s": {"S": source}}, Limit=limit)
+        out = []
+        for raw in response["Items"]:
+            item = from_item(raw)
+            out.append({"position": item["position"], "errors": item["errors"], "raw": item.get("raw")})
+        return out

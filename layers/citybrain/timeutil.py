@@ -1,0 +1,68 @@
+"""Time in City Brain: stored as epoch milliseconds, shown and bucketed in
+Asia/Shanghai local time. China keeps no daylight saving, so a fixed +08:00
+offset is exact and needs no tz database in the Lambda runtime."""
+from __future__ import annotations
+
+import math
+import time
+from datetime import datetime, timedelta, timezone
+
+LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Anything earlier is a device clock that was never set, or seconds sent as ms.
+EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+
+
+class BadTime(ValueError):
+    pass
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def parse_instant(value: object) -> int:
+    """ISO-8601 (with offset; naive = Asia/Shanghai) or epoch milliseconds -> epoch ms."""
+    if isinstance(value, bool) or value is None:
+        raise BadTime("expected an ISO-8601 time or epoch milliseconds")
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise BadTime("expected a finite epoch milliseconds value")
+        ms = int(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            ms = int(text)
+        else:
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                raise BadTime("not an ISO-8601 time (e.g. 2026-11-27T08:30:00+08:00)") from None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=LOCAL_TZ)
+            ms = int(parsed.timestamp() * 1000)
+    else:
+        raise BadTime("expected an ISO-8601 time or epoch milliseconds")
+    if ms < EARLIEST_MS:
+        if ms >= EARLIEST_MS // 1000:
+            raise BadTime("looks like epoch seconds; send epoch milliseconds")
+        raise BadTime("before 2000-01-01")
+    return ms
+
+
+def to_local(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, LOCAL_TZ)
+
+
+def local_iso(ms: int) -> str:
+    """2026-11-27T08:30:00.250+08:00 (milliseconds only when present)."""
+    dt = to_local(ms)
+    return dt.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+
+
+def local_hour(ms: int) -> str:
+    """The local hour a reading falls in: 2026-11-27T08."""
+    return to_local(ms).strftime("%Y-%m-%dT%H")
+
+
+def local_date(ms: int) -> str:
+    return to_local(ms).strftime("%Y-%m-%d")

@@ -1,0 +1,58 @@
+"""Shared fixtures. Integration tests run against moto with the very resources
+of infra/resources.json, created through moto's CloudFormation."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "ap-east-1")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CityBrainTest")
+import warnings
+
+# moto warns that its CloudFormation skips SQS queue policies; provision applies them itself.
+warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
+
+
+def _reset_caches():
+    from citybrain import aws, config, services
+
+    aws.reset_clients()
+    config.reset_settings()
+    services.reset()
+
+
+@pytest.fixture
+def aws_stack(monkeypatch):
+    """A fresh emulated AWS with City Brain's resources; yields the CITYBRAIN_* env."""
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        _reset_caches()
+        from infra.provision import provision
+
+        env = provision("citybrain-test")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        _reset_caches()
+        yield env
+    _reset_caches()
+
+
+ADMIN_KEY = "cb_test_admin_key_0000000000000000000000000000"
+
+
+@pytest.fixture
+def api(aws_stack):
+    """A chalice test client plus an admin key, on the emulated stack."""
+    from chalice.test import Client
+
+    from app import app
+    from citybrain.services import departments
+
+    departments().ensure_admin(ADMIN_KEY)
+    with Client(app) as client:
+        yield client
