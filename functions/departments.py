@@ -1,12 +1,12 @@
 from chalice import Blueprint
 
 from citybrain.departments import DepartmentIn
-from functions.http import body_of, principal, respond
+from functions.http import route, body_of, principal, respond
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/v1/departments", methods=["POST"])
+@route(bp, "/v1/departments", methods=["POST"])
 def create_department():
     from citybrain.services import departments
 
@@ -15,7 +15,7 @@ def create_department():
     return respond(departments().create(payload), 201)
 
 
-@bp.route("/v1/departments", methods=["GET"])
+@route(bp, "/v1/departments", methods=["GET"])
 def list_departments():
     from citybrain.services import departments
 

@@ -4,12 +4,12 @@ from citybrain import paging, timeutil
 from citybrain.devices import DeviceIn, online_state
 from citybrain.errors import ValidationFailed
 from citybrain.vocabulary import DeviceType, Domain, Town
-from functions.http import body_of, principal, query, respond
+from functions.http import route, body_of, principal, query, respond
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/v1/devices", methods=["POST"])
+@route(bp, "/v1/devices", methods=["POST"])
 def register_device():
     from citybrain.services import devices
 
@@ -18,7 +18,7 @@ def register_device():
     return respond(devices().register(caller, payload), 201)
 
 
-@bp.route("/v1/devices/{device_id}", methods=["PUT"])
+@route(bp, "/v1/devices/{device_id}", methods=["PUT"])
 def update_device(device_id):
     from citybrain.services import devices
 
@@ -27,7 +27,7 @@ def update_device(device_id):
     return respond(devices().update(caller, device_id, payload))
 
 
-@bp.route("/v1/devices", methods=["GET"])
+@route(bp, "/v1/devices", methods=["GET"])
 def list_devices():
     from citybrain.services import devices
 
@@ -44,7 +44,7 @@ def list_devices():
     return respond({"items": items, "next_cursor": paging.encode_cursor(last)})
 
 
-@bp.route("/v1/devices/{device_id}", methods=["GET"])
+@route(bp, "/v1/devices/{device_id}", methods=["GET"])
 def get_device(device_id):
     from citybrain.services import devices
     from citybrain.storage.readings import ReadingQuery
@@ -59,7 +59,7 @@ def get_device(device_id):
     return respond(device)
 
 
-@bp.route("/v1/devices/{device_id}/readings", methods=["GET"])
+@route(bp, "/v1/devices/{device_id}/readings", methods=["GET"])
 def device_readings(device_id):
     from citybrain.services import devices
     from citybrain.storage.readings import ReadingQuery

@@ -4,6 +4,7 @@ Errors leave as {"code", "message", "errors": [{field, message}]}; a client
 mistake is never a 500."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -27,20 +28,33 @@ def error_response(exc: ClientError) -> Response:
     return respond(exc.body(), exc.status)
 
 
+def route(blueprint: Blueprint, path: str, **options):
+    """`blueprint.route`, with domain errors turned into their HTTP answer.
+
+    Chalice turns any exception of a view into its own 500 before middleware
+    sees it, so the mapping has to wrap the view itself."""
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except ClientError as exc:
+                return error_response(exc)
+            except ValidationError as exc:
+                return error_response(ValidationFailed("invalid request body", field_errors(exc)))
+            except Exception:
+                request = blueprint.current_request
+                logger.exception("unhandled error", extra={"path": request.path, "method": request.method})
+                return respond({"code": "InternalError", "message": "internal error; the request id is in the logs",
+                                "request_id": logger.get_correlation_id()}, 500)
+        return blueprint.route(path, **options)(guarded)
+    return decorate
+
+
 @api.middleware("http")
-def handle_errors(event, get_response):
-    request_id = (event.headers or {}).get("x-request-id") or (event.context or {}).get("requestId")
-    logger.set_correlation_id(request_id)
-    try:
-        response = get_response(event)
-    except ClientError as exc:
-        response = error_response(exc)
-    except ValidationError as exc:
-        response = error_response(ValidationFailed("invalid request body", field_errors(exc)))
-    except Exception:
-        logger.exception("unhandled error", extra={"path": event.path, "method": event.method})
-        response = respond({"code": "InternalError", "message": "internal error; the request id is in the logs",
-                            "request_id": request_id}, 500)
+def correlate_and_flush(event, get_response):
+    logger.set_correlation_id((event.headers or {}).get("x-request-id") or (event.context or {}).get("requestId"))
+    response = get_response(event)
     if metrics.metric_set:
         metrics.flush_metrics()
     return response
@@ -66,6 +80,6 @@ def query(request) -> dict[str, str]:
     return dict(request.query_params or {})
 
 
-@api.route("/v1/health", methods=["GET"])
+@route(api, "/v1/health", methods=["GET"])
 def health():
     return respond({"status": "ok"})

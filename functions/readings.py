@@ -1,11 +1,11 @@
 from chalice import Blueprint
 
-from functions.http import body_of, principal, respond
+from functions.http import route, body_of, principal, respond
 
 bp = Blueprint(__name__)
 
 
-@bp.route("/v1/readings", methods=["POST"])
+@route(bp, "/v1/readings", methods=["POST"])
 def post_readings():
     from citybrain.config import get_settings
     from citybrain.ingest import accept_readings

@@ -24,26 +24,23 @@ def parse_instant(value: object) -> int:
     """ISO-8601 (with offset; naive = Asia/Shanghai) or epoch milliseconds -> epoch ms."""
     if isinstance(value, bool) or value is None:
         raise BadTime("expected an ISO-8601 time or epoch milliseconds")
-    if isinstance(value, (int, float)):
+    numeric = isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit())
+    if numeric:
         if isinstance(value, float) and not math.isfinite(value):
             raise BadTime("expected a finite epoch milliseconds value")
         ms = int(value)
     elif isinstance(value, str):
-        text = value.strip()
-        if text.isdigit():
-            ms = int(text)
-        else:
-            try:
-                parsed = datetime.fromisoformat(text)
-            except ValueError:
-                raise BadTime("not an ISO-8601 time (e.g. 2026-11-27T08:30:00+08:00)") from None
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=LOCAL_TZ)
-            ms = int(parsed.timestamp() * 1000)
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise BadTime("not an ISO-8601 time (e.g. 2026-11-27T08:30:00+08:00)") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=LOCAL_TZ)
+        ms = int(parsed.timestamp() * 1000)
     else:
         raise BadTime("expected an ISO-8601 time or epoch milliseconds")
     if ms < EARLIEST_MS:
-        if ms >= EARLIEST_MS // 1000:
+        if numeric and ms >= EARLIEST_MS // 1000:
             raise BadTime("looks like epoch seconds; send epoch milliseconds")
         raise BadTime("before 2000-01-01")
     return ms

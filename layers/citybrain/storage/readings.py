@@ -85,8 +85,9 @@ class ReadingWriter:
                     continue
                 duplicates, stale_rollups, stale_states, conflict = outcome
                 result.duplicates += len(duplicates)
-                for chunk in transactions[index:]:
-                    retry.extend(r for r in chunk.readings if r.key not in duplicates)
+                for later in transactions[index:]:
+                    for chunk in later:
+                        retry.extend(r for r in chunk.readings if r.key not in duplicates)
                 if stale_rollups or stale_states:
                     fresh_rollups, fresh_states = self._read_current(sorted(stale_rollups), sorted(stale_states))
                     for key in stale_rollups:
