@@ -53,7 +53,7 @@ package: venv
 	PATH=$(CURDIR)/$(BIN):$$PATH bash infra/package.sh $(STAGE)
 
 deploy: package
-	bash infra/deploy.sh $(STAGE)
+	PATH=$(CURDIR)/$(BIN):$$PATH bash infra/deploy.sh $(STAGE)
 
 invoke: venv
 	$(BIN)/python -m infra.invoke $(FN) $(EVENT)

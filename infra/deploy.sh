@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Deploy a packaged stage with CloudFormation, then make sure the bootstrap admin
+# key exists. `make deploy STAGE=prod` packages first and puts .venv (with the
+# AWS CLI) first on PATH.
+#
+#   infra/deploy.sh STAGE [BUILD_DIR]      (BUILD_DIR defaults to build/STAGE)
+#
+# Settings, from the environment:
+#   CITYBRAIN_ARTIFACTS_BUCKET   required: S3 bucket (in the stack's region) that receives the zips
+#   AWS_REGION                   required (or AWS_DEFAULT_REGION)
+#   CITYBRAIN_STACK_NAME         default citybrain-STAGE
+#   CITYBRAIN_ALARM_EMAIL        optional: address subscribed to the operations alarms
+#   CITYBRAIN_ADMIN_KEY          optional: the admin key to install; on a first deploy
+#                                without it, one is generated and printed once
+#   DRY_RUN=1                    print the commands instead of running them
+# Credentials are the AWS CLI's usual ones (AWS_PROFILE, instance role, ...).
+set -euo pipefail
+
+stage=${1:?usage: infra/deploy.sh STAGE [BUILD_DIR]}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(realpath -m "${2:-$root/build/$stage}")
+dry_run=${DRY_RUN:-0}
+
+missing=()
+bucket=${CITYBRAIN_ARTIFACTS_BUCKET:-}
+[ -n "$bucket" ] || missing+=("CITYBRAIN_ARTIFACTS_BUCKET: the S3 bucket that receives the deployment zips")
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
+[ -n "$region" ] || missing+=("AWS_REGION (or AWS_DEFAULT_REGION): the region to deploy to")
+if [ ${#missing[@]} -gt 0 ]; then
+    printf 'deploy.sh: set %s\n' "${missing[@]}" >&2
+    exit 2
+fi
+stack=${CITYBRAIN_STACK_NAME:-citybrain-$stage}
+[ -f "$build/sam.json" ] || { echo "deploy.sh: no $build/sam.json; run make package STAGE=$stage" >&2; exit 2; }
+if [ "$dry_run" != 1 ]; then
+    command -v aws >/dev/null || { echo "deploy.sh: aws CLI not found; make venv installs it (requirements-dev.txt)" >&2; exit 2; }
+fi
+
+run() {
+    if [ "$dry_run" = 1 ]; then printf '%q ' "$@" | sed 's/ $//'; echo; else "$@"; fi
+}
+
+parameters=()
+[ -z "${CITYBRAIN_ALARM_EMAIL:-}" ] || parameters=(--parameter-overrides "AlarmEmail=$CITYBRAIN_ALARM_EMAIL")
+
+run aws cloudformation package --region "$region" --template-file "$build/sam.json" \
+    --s3-bucket "$bucket" --s3-prefix "$stack" --use-json --output-template-file "$build/packaged.json"
+run aws cloudformation deploy --region "$region" --template-file "$build/packaged.json" --stack-name "$stack" \
+    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+    --tags "app=citybrain" "stage=$stage" ${parameters[@]+"${parameters[@]}"}
+(cd "$root" && run python -m infra.deploy ensure-admin --stack "$stack" --region "$region")

@@ -1,0 +1,59 @@
+"""What each Lambda function may do, and on which of City Brain's resources.
+
+This table is the whole of the functions' AWS permissions: infra/template.py
+turns each entry into statements scoped to the resource's ARN, gives every
+function its own role, and adds only two things by itself: writing to the
+function's own log group, and consuming the queue that triggers it.
+
+Keys are the Chalice function names (`api_handler` serves every HTTP route);
+resources are logical ids of infra/resources.json. A bucket entry may name a
+key pattern after the id (`ArchiveBucket/readings/*`); a bare bucket id means
+every object in it. Read the storage modules (layers/citybrain/storage) when a
+function starts calling something new: a missing action is an AccessDenied in
+the cloud that moto never shows.
+"""
+from __future__ import annotations
+
+ACCESS: dict[str, dict[str, list[str]]] = {
+    "api_handler": {
+        # keys are looked up by hash, departments created and listed
+        "DepartmentsTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"],
+        # registry: register, replace, get, filtered list, batch lookup of a readings batch's devices
+        "DevicesTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:BatchGetItem"],
+        "ReadingsTable": ["dynamodb:Query"],
+        "DeviceStateTable": ["dynamodb:GetItem"],
+        "RollupsTable": ["dynamodb:GetItem", "dynamodb:Query"],
+        # readings rejected at the edge are kept with their reason
+        "RejectionsTable": ["dynamodb:BatchWriteItem"],
+        "UploadsTable": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        # the presigned PUT a gateway uploads with is signed by this role
+        "UploadsBucket/uploads/*": ["s3:PutObject"],
+        "ReadingsQueue": ["sqs:SendMessage"],
+    },
+    "process_readings": {
+        # one transaction writes the readings, their rollups and the device's latest state
+        "ReadingsTable": ["dynamodb:PutItem"],
+        "RollupsTable": ["dynamodb:BatchGetItem", "dynamodb:PutItem"],
+        "DeviceStateTable": ["dynamodb:BatchGetItem", "dynamodb:PutItem"],
+        "RejectionsTable": ["dynamodb:BatchWriteItem"],
+        "ArchiveBucket/readings/*": ["s3:PutObject"],
+    },
+    "process_uploads": {
+        "UploadsBucket/uploads/*": ["s3:GetObject"],
+        # without ListBucket S3 answers 403 instead of 404 for an object deleted before it was read
+        "UploadsBucket": ["s3:ListBucket"],
+        "UploadsTable": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        # rows are validated against the registry, as at the HTTP edge
+        "DevicesTable": ["dynamodb:BatchGetItem"],
+        # a file read again from scratch first drops what an interrupted attempt recorded
+        "RejectionsTable": ["dynamodb:BatchWriteItem", "dynamodb:Query"],
+        "ReadingsQueue": ["sqs:SendMessage"],
+        # once per object content (Powertools idempotency)
+        "IdempotencyTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+    },
+}
+
+# What an SQS trigger needs from the role (Lambda's poller, not our code, makes these calls).
+QUEUE_CONSUMER = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+
+LOG_WRITER = ["logs:CreateLogStream", "logs:PutLogEvents"]
