@@ -28,9 +28,13 @@ def process_readings(event):
 
     from citybrain.observability import metrics
 
+    # A batch whose every message fails is still answered with batchItemFailures, not an
+    # exception: the messages retry and reach the DLQ (which alarms) either way, and a
+    # poison message does not count as a function error.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
         return process_partial_response(event=event.to_dict(), record_handler=_store_message,
-                                        processor=BatchProcessor(event_type=EventType.SQS), context=event.context)
+                                        processor=processor, context=event.context)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
