@@ -1,0 +1,156 @@
+"""`make bench`: City Brain's performance figures, each measured side by side in one run.
+
+The emulated AWS runs in its own process, so CPU time and memory measured here
+are City Brain's (and botocore's), not the emulator's.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def emulated_aws():
+    port = free_port()
+    server = ("from infra import moto_fixes; moto_fixes.apply(); from moto.server import main; "
+              f"main(['-H', '127.0.0.1', '-p', '{port}'])")
+    proc = subprocess.Popen([PY, "-c", server], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.05)
+        env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
+               "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "ap-east-1"}
+        os.environ.update(env)
+        from infra.provision import provision
+
+        resources = provision("citybrain-bench")
+        os.environ.update(resources)
+        yield {**env, **resources}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def reset_caches() -> None:
+    from citybrain import aws, config, services
+
+    aws.reset_clients()
+    config.reset_settings()
+    services.reset()
+
+
+# -- (1) cold start -----------------------------------------------------------
+def cold_start(rounds: int = 7) -> dict:
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([PY, "-c", code], cwd=ROOT, check=True, env={**os.environ, "AWS_DEFAULT_REGION": "ap-east-1"})
+        return time.perf_counter() - start
+
+    app, boto, empty = [], [], []
+    for _ in range(rounds):  # interleaved, so machine noise hits both alike
+        empty.append(run("pass"))
+        app.append(run("import app"))
+        boto.append(run("import boto3; boto3.client('sqs')"))
+    base = statistics.median(empty)
+    a, b = statistics.median(app) - base, statistics.median(boto) - base
+    return {"import app (ms)": round(a * 1000), "import boto3 + client (ms)": round(b * 1000),
+            "ratio": round(a / b, 2), "goal": "<= 1.5"}
+
+
+# -- readings as the ingest path packs them -----------------------------------
+def sample_messages(prefix: str, devices: int = 50, readings: int = 1000) -> list[str]:
+    from citybrain import timeutil
+    from citybrain.readings import Reading
+    from citybrain.storage.queue import pack_messages
+
+    start = timeutil.parse_instant("2026-11-27T09:00:00+08:00")
+    batch = []
+    for i in range(readings):
+        device = i % devices
+        batch.append(Reading(device_id=f"{prefix}-{device:03d}", t=start + (i // devices) * 60_000,
+                             values={"pm25": 20.0 + i % 37, "pm10": 40.0 + i % 23, "no2": 18.5, "co": 0.7},
+                             type="air_quality", domain="environment", town="桂城街道"))
+    return pack_messages(batch, {"kind": "bench", "id": prefix})
+
+
+def count_requests():
+    import boto3
+
+    counter: Counter = Counter()
+    reset_caches()
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-call", lambda model, **_: counter.update([model.name]))
+    return counter
+
+
+# -- (2) AWS requests per 1,000 readings --------------------------------------
+def requests_per_thousand() -> dict:
+    from citybrain.services import reading_processor
+
+    messages = sample_messages("req")
+    counter = count_requests()
+    for n, body in enumerate(messages):
+        reading_processor().process(body, f"m{n}")
+    total = sum(counter.values())
+    return {"messages": len(messages), "requests": total, "by operation": dict(counter.most_common()),
+            "floor (ceil(1000/25) batch writes)": 40, "goal": "<= 120"}
+
+
+# -- (4) processing CPU per reading over the validation floor -----------------
+def processing_cpu(rounds: int = 5) -> dict:
+    from citybrain.readings import Reading
+    from citybrain.services import reading_processor
+
+    processing, floor = [], []
+    for r in range(rounds):
+        messages = sample_messages(f"cpu{r}")
+        start = time.process_time()
+        for body in messages:
+            envelope = json.loads(body)
+            for item in envelope["readings"]:
+                Reading.model_validate(item)
+        floor.append(time.process_time() - start)
+        start = time.process_time()
+        for n, body in enumerate(messages):
+            reading_processor().process(body, f"c{r}-{n}")
+        processing.append(time.process_time() - start)
+    p, f = statistics.median(processing), statistics.median(floor)
+    return {"processing (µs/reading)": round(p * 1000, 1), "json.loads + pydantic (µs/reading)": round(f * 1000, 1),
+            "ratio": round(p / f, 1)}
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    figures = {"(1) cold start": cold_start()}
+    with emulated_aws():
+        reset_caches()
+        figures["(2) AWS requests per 1,000 readings (50 devices, one hour)"] = requests_per_thousand()
+        reset_caches()
+        figures["(4) processing CPU per reading"] = processing_cpu()
+    for name, values in figures.items():
+        print(name)
+        for key, value in values.items():
+            print(f"    {key}: {value}")
+
+
+if __name__ == "__main__":
+    main()
