@@ -45,7 +45,8 @@ parameters=()
 
 run aws cloudformation package --region "$region" --template-file "$build/sam.json" \
     --s3-bucket "$bucket" --s3-prefix "$stack" --use-json --output-template-file "$build/packaged.json"
+# The template is over CloudFormation's 51,200-byte inline limit: deploy uploads it to the bucket too.
 run aws cloudformation deploy --region "$region" --template-file "$build/packaged.json" --stack-name "$stack" \
-    --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
+    --s3-bucket "$bucket" --s3-prefix "$stack" --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-fail-on-empty-changeset \
     --tags "app=citybrain" "stage=$stage" ${parameters[@]+"${parameters[@]}"}
 (cd "$root" && run python -m infra.deploy ensure-admin --stack "$stack" --region "$region")

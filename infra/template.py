@@ -268,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     write.add_argument("--stage", required=True)
     write.add_argument("--out", type=Path, required=True, help="merge template to write")
     write.add_argument("--chalice-dir", type=Path, help="the .chalice directory that will be packaged")
-    verify = commands.add_parser("check", help="check a template that chalice package wrote")
-    verify.add_argument("template", type=Path)
+    checking = commands.add_parser("check", help="check the template that chalice package wrote")
+    checking.add_argument("template", type=Path)
     args = parser.parse_args(argv)
     try:
         if args.command == "write":
