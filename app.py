@@ -1,10 +1,11 @@
 """City Brain: the Chalice app. It registers the blueprints and nothing else."""
 from chalice import Chalice
 
-from functions import departments, devices, http, readings
+from functions import departments, devices, http, readings, uploads
 
 app = Chalice(app_name="citybrain")
 app.register_blueprint(http.api)
 app.register_blueprint(departments.bp)
 app.register_blueprint(devices.bp)
 app.register_blueprint(readings.bp)
+app.register_blueprint(uploads.bp)
