@@ -1,0 +1,42 @@
+"""The demo district a newcomer sees after `make up`: departments with keys,
+devices in every town, and a live feed whose readings show up in the API."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from citybrain.vocabulary import DeviceType, Town
+
+
+@pytest.fixture(scope="module")
+def demo(start_stack):
+    return start_stack(demo=True)
+
+
+def test_the_demo_feed_shows_up_within_a_minute(demo):
+    def readings():
+        response = demo.get("/v1/devices/gc-traffic-01/readings")
+        return response.status_code == 200 and response.json()["items"]
+
+    items = demo.eventually(readings, timeout=75, interval=1, what="demo readings of gc-traffic-01")
+    assert {"intensity", "occupancy", "averageVehicleSpeed", "congested"} <= set(items[-1]["values"])
+    device = demo.get("/v1/devices/gc-traffic-01").json()
+    assert device["status"] == "online" and device["latest"]["t"] == items[-1]["t"]
+
+
+def test_the_demo_keys_work_and_every_town_has_every_device_type(demo):
+    keys = json.loads((demo.local_dir / "demo-keys.json").read_text())
+    assert set(keys["departments"]) == {"transport", "environment", "urban", "housing", "health", "safety"}
+    key = keys["departments"]["environment"]["api_key"]
+    for town in Town:
+        response = demo.get("/v1/devices", key, town=town.value, limit="100")
+        assert response.status_code == 200, response.text
+        assert {d["type"] for d in response.json()["items"]} == {t.value for t in DeviceType}, town
+
+
+def test_it_stops_cleanly_on_sigterm(demo):
+    from tests.e2e.conftest import port_is_free
+
+    assert demo.stop() == 0, demo.log_tail()
+    assert port_is_free(demo.api_port) and port_is_free(demo.aws_port)
