@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # moto's CloudFormation skips queue policies; infra.provision applies them itself.
     warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
+    logging.getLogger("moto").addFilter(
+        lambda record: not (record.msg.startswith("No Moto CloudFormation support")
+                            and record.args == ("AWS::SQS::QueuePolicy",)))
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
