@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
+    from infra import moto_fixes
+
+    moto_fixes.apply()  # without it each transaction copies whole tables: the live feed would grind to a halt
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

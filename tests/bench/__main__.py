@@ -29,9 +29,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def emulated_aws():
     port = free_port()
-    server = ("from infra import moto_fixes; moto_fixes.apply(); from moto.server import main; "
-              f"main(['-H', '127.0.0.1', '-p', '{port}'])")
-    proc = subprocess.Popen([PY, "-c", server], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([PY, "-m", "infra.local.server", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
