@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,13 +140,17 @@ def processing_cpu(rounds: int = 5) -> dict:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
+    from tests.bench import upload_memory
+
     figures = {"(1) cold start": cold_start()}
     with emulated_aws():
         reset_caches()
         figures["(2) AWS requests per 1,000 readings (50 devices, one hour)"] = requests_per_thousand()
         reset_caches()
         figures["(4) processing CPU per reading"] = processing_cpu()
-    for name, values in figures.items():
+        reset_caches()
+        figures["(3) upload function peak memory"] = upload_memory.measure(Path(tempfile.mkdtemp(prefix="citybrain-bench-")))
+    for name, values in sorted(figures.items()):
         print(name)
         for key, value in values.items():
             print(f"    {key}: {value}")

@@ -34,16 +34,14 @@ def device(api, key: str, device_id: str, type_: str = "air_quality", domain: st
 
 def receive_event(queue_env: str = "CITYBRAIN_READINGS_QUEUE", max_messages: int = 10) -> dict:
     """Take up to 10 messages off a queue and shape them as Lambda's SQS event."""
+    from infra.local.runtime import sqs_event
+
     sqs = boto3.client("sqs")
     url = os.environ[queue_env]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages,
                                    AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
-        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": arn,
-        "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "ap-east-1")} for m in messages]}
+    return sqs_event(messages, arn, os.environ.get("AWS_DEFAULT_REGION", "ap-east-1"))
 
 
 def send_raw(bodies: list[str], queue_env: str = "CITYBRAIN_READINGS_QUEUE") -> None:
