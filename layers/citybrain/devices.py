@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from citybrain import timeutil
 from citybrain.departments import Principal
 from citybrain.errors import Conflict, Forbidden, NotFound
+from citybrain.rules import settings as rule_settings
 from citybrain.vocabulary import AcousticZone, DeviceType, Domain, Town
 
 DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -32,6 +33,34 @@ class WaterThresholds(BaseModel):
         return self
 
 
+class RuleSettings(BaseModel):
+    """Per-device alert rule settings; what is left out takes the default of
+    citybrain.rules.settings.DEFAULTS (kept there, so the record stores only overrides)."""
+    model_config = ConfigDict(extra="forbid")
+
+    aqi_high: int | None = Field(default=None, ge=1, le=500, description="AQI above this: high (default 200)")
+    aqi_critical: int | None = Field(default=None, ge=1, le=500, description="AQI above this: critical (default 300)")
+    speed_threshold_kmh: float | None = Field(default=None, gt=0, le=250, allow_inf_nan=False)
+    occupancy_threshold: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False)
+    consecutive: int | None = Field(default=None, ge=1, le=100, description="congested readings in a row")
+    tilt_limit_deg: float | None = Field(default=None, gt=0, le=90, allow_inf_nan=False)
+    crack_width_limit_mm: float | None = Field(default=None, gt=0, le=500, allow_inf_nan=False)
+    settlement_limit_mm: float | None = Field(default=None, gt=0, le=2000, allow_inf_nan=False)
+    tilt_rate_limit_deg_per_h: float | None = Field(default=None, gt=0, le=90, allow_inf_nan=False)
+    crack_width_rate_limit_mm_per_h: float | None = Field(default=None, gt=0, le=500, allow_inf_nan=False)
+    settlement_rate_limit_mm_per_h: float | None = Field(default=None, gt=0, le=2000, allow_inf_nan=False)
+    hysteresis: int | None = Field(default=None, ge=1, le=100,
+                                   description="normal readings in a row that resolve an alert (default 3)")
+
+    @model_validator(mode="after")
+    def _aqi_ordered(self) -> "RuleSettings":
+        high = self.aqi_high if self.aqi_high is not None else rule_settings.DEFAULTS["aqi_high"]
+        critical = self.aqi_critical if self.aqi_critical is not None else rule_settings.DEFAULTS["aqi_critical"]
+        if critical <= high:
+            raise ValueError(f"aqi_critical ({critical}) must be above aqi_high ({high})")
+        return self
+
+
 class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -45,6 +74,18 @@ class DeviceIn(BaseModel):
     acoustic_zone: AcousticZone | None = None
     thresholds: WaterThresholds | None = None
     reporting_interval_seconds: int = Field(default=600, ge=1, le=86400)
+    rules: RuleSettings | None = None
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_fit_type(cls, rules: RuleSettings | None, info: ValidationInfo) -> RuleSettings | None:
+        device_type = info.data.get("type")
+        if rules is not None and device_type is not None:
+            for name in sorted(rules.model_fields_set):
+                wanted = rule_settings.APPLIES_TO[name]
+                if wanted is not None and wanted != device_type.value:
+                    raise ValueError(f"{name} applies to {wanted} devices only")
+        return rules
 
     @model_validator(mode="after")
     def _type_specific(self) -> "DeviceIn":
