@@ -8,10 +8,6 @@ import pytest
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "ap-east-1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CityBrainTest")
-import warnings
-
-# moto warns that its CloudFormation skips SQS queue policies; provision applies them itself.
-warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
 
 
 def _reset_caches():
