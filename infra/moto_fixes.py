@@ -1,18 +1,58 @@
-"""A fix for the emulated AWS, applied where City Brain runs moto as a server.
+"""Fixes for the emulated AWS, applied wherever City Brain runs moto.
 
-moto's TransactWriteItems backs up a deep copy of the WHOLE table once per
-action before running a transaction, so with the readings table growing under
-a live feed each transaction gets slower and hungrier (seconds and gigabytes
-within minutes). This version keeps a copy of only the items the transaction
-touches, and restores them if it is cancelled. Semantics are moto's own.
+- moto's TransactWriteItems backs up a deep copy of the WHOLE table once per
+  action before running a transaction, so with the readings table growing under
+  a live feed each transaction gets slower and hungrier (seconds and gigabytes
+  within minutes). This version keeps a copy of only the items the transaction
+  touches, and restores them if it is cancelled.
+- moto's SendMessage computes every queue attribute, approximate counts
+  included (a pass over all messages), only to read ContentBasedDeduplication:
+  sending to a deep queue is quadratic (a 20 MB upload queued for minutes).
+  While a message is sent, the queue answers just the FIFO attributes.
+Semantics are moto's own.
 """
 from __future__ import annotations
 
 import copy
+import threading
 from typing import Any
 
 
 def apply() -> None:
+    _item_level_transaction_rollback()
+    _sends_without_counting_the_queue()
+
+
+def _sends_without_counting_the_queue() -> None:
+    from moto.sqs.models import Queue, SQSBackend
+
+    if getattr(SQSBackend, "_citybrain_lite_send", False):
+        return
+    sending = threading.local()
+    all_attributes = Queue.attributes.fget
+    send_message = SQSBackend.send_message
+
+    def attributes(self) -> dict[str, Any]:
+        if not getattr(sending, "active", False):
+            return all_attributes(self)
+        if not self.fifo_queue:
+            return {}
+        value = getattr(self, "content_based_deduplication", False)
+        return {"ContentBasedDeduplication": str(value).lower() if isinstance(value, bool) else value}
+
+    def send_without_counting(self, *args: Any, **kwargs: Any):
+        sending.active = True
+        try:
+            return send_message(self, *args, **kwargs)
+        finally:
+            sending.active = False
+
+    Queue.attributes = property(attributes)
+    SQSBackend.send_message = send_without_counting
+    SQSBackend._citybrain_lite_send = True
+
+
+def _item_level_transaction_rollback() -> None:
     from moto.dynamodb.exceptions import (
         ConditionalCheckFailed,
         MockValidationException,
