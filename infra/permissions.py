@@ -23,12 +23,25 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "ReadingsTable": ["dynamodb:Query"],
         "DeviceStateTable": ["dynamodb:GetItem"],
         "RollupsTable": ["dynamodb:GetItem", "dynamodb:Query"],
-        # readings rejected at the edge are kept with their reason
+        # readings rejected at the edge, and dataset records rejected by a load, are kept with their reason
         "RejectionsTable": ["dynamodb:BatchWriteItem"],
         "UploadsTable": ["dynamodb:GetItem", "dynamodb:PutItem"],
         # the presigned PUT a gateway uploads with is signed by this role
         "UploadsBucket/uploads/*": ["s3:PutObject"],
         "ReadingsQueue": ["sqs:SendMessage"],
+        # exchange: a dataset, its index entry and generation change in one transaction (Put/Update);
+        # loads take a lease and a version number (UpdateItem), search reads the index (Query) and a page's metadata
+        "DatasetsTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                          "dynamodb:BatchGetItem"],
+        # records: upsert in batches after reading the stored checksums; pulls page through the shards
+        "RecordsTable": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query"],
+        # a decision moves the request and issues the grant in one transaction; inboxes query the indexes
+        "AccessRequestsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query",
+                                "dynamodb:Scan"],
+        "GrantsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"],
+        # the audit chain: conditional Put of the next entry, Query for the head, the views and verify (never Update/Delete)
+        "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
+        "ExchangeStatsTable": ["dynamodb:UpdateItem", "dynamodb:Query"],
     },
     "process_readings": {
         # one transaction writes the readings, their rollups and the device's latest state

@@ -31,6 +31,12 @@ class Settings(BaseModel):
     uploads_table: str
     rejections_table: str
     idempotency_table: str
+    datasets_table: str
+    records_table: str
+    access_requests_table: str
+    grants_table: str
+    audit_table: str
+    exchange_stats_table: str
     readings_queue: str = Field(description="URL of the readings queue")
     uploads_bucket: str
     archive_bucket: str

@@ -30,6 +30,13 @@ def reading_processor():
     return ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings)
 
 
+@functools.cache
+def exchange():
+    from citybrain.exchange.service import build
+
+    return build()
+
+
 def reset() -> None:
-    for factory in (departments, devices, reading_processor):
+    for factory in (departments, devices, reading_processor, exchange):
         factory.cache_clear()

@@ -1,0 +1,202 @@
+"""Loading a dataset's records (the owner) and pulling them (everyone entitled).
+
+A load validates every record against the schema, upserts the good ones by
+primary key and becomes a version (rows, inserted/updated/unchanged, checksum,
+time); bad records come back with their field paths and are kept with their
+reason, and never block the good ones. Loads of one dataset take turns (a
+lease on the dataset), which keeps its record count and version order exact.
+
+A pull returns one page of the fields the caller is entitled to, personal data
+masked unless the grant says otherwise, and leaves an audit entry with the row
+count and the fields returned; a refused pull is audited too.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any, Callable, Protocol
+
+from citybrain import paging, timeutil
+from citybrain.departments import Principal
+from citybrain.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from citybrain.exchange import masking
+from citybrain.exchange.audit import AuditLog, RequestFacts
+from citybrain.exchange.catalog import Catalog
+from citybrain.exchange.grants import Access, Entitlement
+from citybrain.exchange.schema import BadValue, DatasetSchema, RecordValidator, digest, parse_filter, records_checksum
+from citybrain.exchange.rows import Position, row_key
+
+MAX_BATCH = 1000          # records per POST (API Gateway takes 6 MB of body at most)
+LEASE_MS = 5 * 60_000     # a load that dies holding the lease blocks others this long
+LEASE_WAIT_S = 3.0        # how long a load waits for another one of the same dataset
+PAGE_DEFAULT = 100
+PAGE_MAX = 1000
+
+
+class RecordStore(Protocol):
+    def checksums(self, dataset_id: str, shards: int, rows: list[str]) -> dict[str, str]: ...
+    def write(self, dataset_id: str, shards: int, records: list[tuple[str, dict[str, Any], str]], version: int) -> None: ...
+    def get(self, dataset_id: str, shards: int, row: str, fields: list[str]) -> dict[str, Any] | None: ...
+    def page(self, dataset_id: str, shards: int, start: Position, limit: int, fields: list[str],
+             equals: dict[str, Any]) -> tuple[list[dict[str, Any]], Position | None]: ...
+
+
+class Records:
+    def __init__(self, catalog: Catalog, access: Access, store: RecordStore, audit: AuditLog,
+                 keep_rejections: Callable[[str, list[dict[str, Any]]], None], on_audit=None):
+        self.catalog = catalog
+        self.access = access
+        self.store = store
+        self.audit = audit
+        self.keep_rejections = keep_rejections
+        self.on_audit = on_audit or (lambda entry: None)
+
+    # -- loads -------------------------------------------------------------------------
+    def load(self, principal: Principal, dataset_id: str, body: Any, request: RequestFacts) -> dict[str, Any]:
+        dataset = self.catalog.get(dataset_id)
+        if principal.department_id != dataset["owner"]:
+            self._audit(principal.department_id, "refused", dataset, request, details={"attempted": "records.loaded"})
+            raise Forbidden("only the owning department loads records into its dataset")
+        batch = body.get("records") if isinstance(body, dict) else None
+        if not isinstance(batch, list):
+            raise ValidationFailed("expected {\"records\": [...]}", [{"field": "records", "message": "a list of records"}])
+        if len(batch) > MAX_BATCH:
+            raise PayloadTooLarge(f"at most {MAX_BATCH} records per request; larger loads go in several requests",
+                                  [{"field": "records", "message": f"{len(batch)} records"}])
+        validator = RecordValidator(DatasetSchema.model_validate(dataset["schema"]), dataset["primary_key"])
+        accepted: list[tuple[str, dict[str, Any]]] = []
+        rejected: list[dict[str, Any]] = []
+        first_index: dict[str, int] = {}
+        for index, raw in enumerate(batch):
+            clean, errors = validator.validate(raw, f"records.{index}")
+            if clean is not None:
+                key = validator.key_of(clean)
+                if key in first_index:
+                    clean, errors = None, [{"field": f"records.{index}.{dataset['primary_key'][0]}",
+                                            "message": f"same primary key as records.{first_index[key]}"}]
+                else:
+                    first_index[key] = index
+                    accepted.append((key, clean))
+            if clean is None:
+                rejected.append({"index": index, "errors": errors})
+
+        token = secrets.token_hex(8)
+        version = self._take_lease(dataset_id, token)
+        try:
+            outcome = self._upsert(dataset, accepted, version)
+            now = timeutil.now_ms()
+            summary = {"version": version, "at": timeutil.local_iso(now), "at_ms": now, "rows": len(accepted),
+                       **outcome, "rejected": len(rejected),
+                       "checksum": records_checksum([r for _, r in accepted], validator), "source": "api",
+                       "loaded_by": principal.department_id}
+            if not self.catalog.store.finish_load(dataset_id, token, summary, outcome["inserted"],
+                                                  modified=bool(outcome["inserted"] or outcome["updated"])):
+                raise Conflict("the load outlived its lease and another load may have started; send it again "
+                               "(re-sending is harmless)")
+        except BaseException:
+            self.catalog.store.abort_load(dataset_id, token)
+            raise
+        if rejected:
+            self.keep_rejections(f"dataset:{dataset_id}:v{version}",
+                                 [{"position": r["index"], "errors": r["errors"], "raw": batch[r["index"]]} for r in rejected])
+        self._audit(principal.department_id, "records.loaded", dataset, request,
+                    details={k: summary[k] for k in ("version", "rows", "inserted", "updated", "unchanged", "rejected",
+                                                     "checksum")})
+        return {"dataset_id": dataset_id, "version": version, "accepted": len(accepted), **outcome,
+                "rejected": rejected, "checksum": summary["checksum"]}
+
+    def _take_lease(self, dataset_id: str, token: str) -> int:
+        deadline = time.monotonic() + LEASE_WAIT_S
+        while True:
+            version = self.catalog.store.begin_load(dataset_id, token, timeutil.now_ms(), LEASE_MS)
+            if version is not None:
+                return version
+            if time.monotonic() > deadline:
+                raise Conflict("another load of this dataset is running; try again shortly")
+            time.sleep(0.2)
+
+    def _upsert(self, dataset: dict[str, Any], accepted: list[tuple[str, dict[str, Any]]], version: int) -> dict[str, int]:
+        salt, shards = dataset["row_salt"], dataset["shards"]
+        rows = [(row_key(salt, key), record, digest(record)[:32]) for key, record in accepted]
+        stored = self.store.checksums(dataset["id"], shards, [row for row, _, _ in rows])
+        changed = [r for r in rows if stored.get(r[0]) != r[2]]
+        self.store.write(dataset["id"], shards, changed, version)
+        inserted = sum(1 for row, _, _ in changed if row not in stored)
+        return {"inserted": inserted, "updated": len(changed) - inserted, "unchanged": len(rows) - len(changed)}
+
+    # -- pulls -------------------------------------------------------------------------
+    def pull(self, principal: Principal, dataset_id: str, params: dict[str, str], request: RequestFacts) -> dict[str, Any]:
+        dataset = self.catalog.get(dataset_id)
+        entitlement = self.access.entitlement(principal, dataset)
+        if not isinstance(entitlement, Entitlement):
+            self._refuse(principal, dataset, request, entitlement.reason, entitlement.grants)
+        schema = DatasetSchema.model_validate(dataset["schema"])
+        params = dict(params)
+        limit = paging.parse_limit(params.pop("limit", None), PAGE_DEFAULT, PAGE_MAX)
+        position = Position.parse(paging.decode_cursor(params.pop("cursor", None)), dataset["shards"])
+        fields = entitlement.fields
+        if params.get("fields"):
+            wanted = [f.strip() for f in params.pop("fields").split(",") if f.strip()]
+            for name in wanted:
+                if schema.field(name) is None:
+                    raise ValidationFailed("unknown field", [{"field": "fields", "message": f"{name} is not a field of the dataset"}])
+            beyond = [f for f in wanted if f not in fields]
+            if beyond:
+                self._refuse(principal, dataset, request, f"fields not granted: {', '.join(beyond)}", entitlement.grants)
+            fields = [f for f in fields if f in wanted]
+        params.pop("fields", None)
+        equals = self._filters(principal, dataset, schema, entitlement, params, request)
+
+        key_fields = dataset["primary_key"]
+        if equals and set(equals) >= set(key_fields):
+            # The whole primary key is given: one read, no scan.
+            validator = RecordValidator(schema, key_fields)
+            row = row_key(dataset["row_salt"], validator.key_of(equals))
+            found = self.store.get(dataset_id, dataset["shards"], row, list(dict.fromkeys([*fields, *equals])))
+            matches = found is not None and all(found.get(k) == v for k, v in equals.items())
+            records, after = ([{k: found.get(k) for k in fields if k in found}] if matches else []), None
+        else:
+            records, after = self.store.page(dataset_id, dataset["shards"], position, limit, fields, equals)
+
+        pii = schema.pii_fields
+        masked = [f for f in fields if f in pii and f not in entitlement.clear]
+        for record in records:
+            for name in masked:
+                if name in record:
+                    record[name] = masking.mask(pii[name], record[name])
+        self._audit(principal.department_id, "records.pulled", dataset, request,
+                    grant=",".join(entitlement.grants) or None, purpose="; ".join(entitlement.purposes) or None,
+                    details={"rows": len(records), "fields": fields, "masked": masked, "basis": entitlement.basis,
+                             "filters": sorted(equals) or None})
+        return {"dataset_id": dataset_id, "fields": fields, "masked": masked, "items": records,
+                "next_cursor": paging.encode_cursor(after.cursor()) if after else None}
+
+    def _filters(self, principal: Principal, dataset: dict[str, Any], schema: DatasetSchema, entitlement: Entitlement,
+                 params: dict[str, str], request: RequestFacts) -> dict[str, Any]:
+        equals: dict[str, Any] = {}
+        for name, raw in params.items():
+            spec = schema.field(name)
+            if spec is None:
+                raise ValidationFailed("unknown query parameter",
+                                       [{"field": name, "message": "neither cursor, limit, fields nor a field of the dataset"}])
+            if name not in entitlement.fields:
+                self._refuse(principal, dataset, request, f"filter on a field not granted: {name}", entitlement.grants)
+            if spec.pii.value != "none" and name not in entitlement.clear:
+                # Matching a masked value would tell whether a given person is in the data.
+                self._refuse(principal, dataset, request, f"filter on masked personal data: {name}", entitlement.grants)
+            try:
+                equals[name] = parse_filter(spec, raw)
+            except BadValue as exc:
+                raise ValidationFailed("invalid filter", [{"field": name, "message": str(exc)}]) from None
+        return equals
+
+    def _refuse(self, principal: Principal, dataset: dict[str, Any], request: RequestFacts, reason: str,
+                grants: list[str]) -> None:
+        self._audit(principal.department_id, "records.refused", dataset, request, grant=",".join(grants) or None,
+                    details={"reason": reason})
+        raise Forbidden(f"no access to the records of {dataset['id']}: {reason}")
+
+    def _audit(self, actor: str, action: str, dataset: dict[str, Any], request: RequestFacts, **extra: Any) -> None:
+        entry = self.audit.append(actor=actor, action=action, request=request, dataset=dataset["id"],
+                                  dataset_owner=dataset["owner"], **extra)
+        self.on_audit(entry)
