@@ -63,8 +63,15 @@ def _read_object(s3_object):
     from citybrain.storage.uploads import DynamoUploadStore, forget_rejections, open_object
     from citybrain.uploads import S3Object, UploadIntake
 
-    intake = UploadIntake(DynamoUploadStore(), open_object, devices().store.get_many,
-                          lambda readings, source: send_messages(pack_messages(readings, source)),
+    known: dict = {}  # the devices the file names, sent along as profiles for the rules
+
+    def get_devices(ids):
+        found = devices().store.get_many(ids)
+        known.update(found)
+        return found
+
+    intake = UploadIntake(DynamoUploadStore(), open_object, get_devices,
+                          lambda readings, source: send_messages(pack_messages(readings, source, known)),
                           RejectionStore().record, forget_rejections, get_settings().max_future_skew_seconds * 1000)
     outcome = intake.process(S3Object(**s3_object))
     if outcome.status in ("done", "failed"):

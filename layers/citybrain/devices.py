@@ -144,3 +144,12 @@ def online_state(device: dict[str, Any], latest_ms: int | None, now_ms: int) -> 
         return "never_reported"
     window = 3 * int(device.get("reporting_interval_seconds", 600)) * 1000
     return "online" if now_ms - latest_ms <= window else "offline"
+
+
+PROFILE_FIELDS = ("id", "type", "domain", "town", "owner", "location", "acoustic_zone", "thresholds", "rules",
+                  "reporting_interval_seconds")
+
+
+def device_profile(device: dict[str, Any]) -> dict[str, Any]:
+    """What the processing function needs of a device (the rules' settings), without names and addresses."""
+    return {k: device[k] for k in PROFILE_FIELDS if k in device}

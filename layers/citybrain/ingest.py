@@ -11,7 +11,7 @@ from citybrain.readings import MAX_BATCH, Reading, ReadingValidator, device_ids_
 
 
 def accept_readings(principal: Principal, body: Any, get_devices: Callable[[list[str]], dict],
-                    enqueue: Callable[[list[Reading], dict], Any], record_rejections: Callable[[str, list], None],
+                    enqueue: Callable[[list[Reading], dict, dict], Any], record_rejections: Callable[[str, list], None],
                     max_future_ms: int = 300_000) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("readings"), list):
         raise ValidationFailed("body must be {\"readings\": [...]}",
@@ -33,7 +33,7 @@ def accept_readings(principal: Principal, body: Any, get_devices: Callable[[list
             accepted.append(reading)
     request_id = str(uuid.uuid4())
     if accepted:
-        enqueue(accepted, {"kind": "http", "id": request_id, "department": principal.department_id})
+        enqueue(accepted, {"kind": "http", "id": request_id, "department": principal.department_id}, devices)
     if rejected:
         record_rejections(f"http#{request_id}",
                           [{"position": r["index"], "errors": r["errors"], "raw": raw[r["index"]]} for r in rejected])

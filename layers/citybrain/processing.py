@@ -24,6 +24,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="ignore")
     source: dict[str, Any]
     readings: list[dict[str, Any]]
+    devices: dict[str, dict[str, Any]] = {}  # registry records of the devices, as the ingest saw them
 
 
 @dataclass
@@ -55,17 +56,22 @@ def parse_message(body: str) -> tuple[Envelope, list[Reading], list[dict[str, An
 
 
 class ReadingProcessor:
-    def __init__(self, writer, rejections, archive) -> None:
-        self.writer = writer          # ReadingWriter-like: store(readings) -> StoreResult
-        self.rejections = rejections  # RejectionStore-like: record(source, rejections)
-        self.archive = archive        # callable(readings) -> objects written
+    def __init__(self, writer, rejections, archive, get_devices) -> None:
+        self.writer = writer            # ReadingWriter-like: store(readings, devices) -> StoreResult
+        self.rejections = rejections    # RejectionStore-like: record(source, rejections)
+        self.archive = archive          # callable(readings) -> objects written
+        self.get_devices = get_devices  # callable(ids) -> {id: device record}
 
     def process(self, body: str, message_id: str) -> ProcessOutcome:
         envelope, good, rejected = parse_message(body)
         source = envelope.source.get("id") or message_id
         if rejected:
             self.rejections.record(f"{envelope.source.get('kind', 'message')}#{source}", rejected)
-        result = self.writer.store(good)
+        devices = dict(envelope.devices)
+        missing = sorted({r.device_id for r in good} - devices.keys())
+        if missing:  # a message from elsewhere than the ingest path: one lookup for the rules
+            devices.update(self.get_devices(missing))
+        result = self.writer.store(good, devices)
         if good:
             # All valid readings, not only the new ones: the archive object is
             # named by content, so a redelivery rewrites it whole.

@@ -27,7 +27,7 @@ def reading_processor():
     from citybrain.storage.readings import ReadingWriter
     from citybrain.storage.rejections import RejectionStore
 
-    return ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings)
+    return ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings, devices().store.get_many)
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from typing import Any
 
 from citybrain.aws import client
 from citybrain.config import get_settings
+from citybrain.devices import device_profile
 from citybrain.readings import Reading
 
 READINGS_PER_MESSAGE = 100
@@ -24,26 +25,42 @@ class QueueUnavailable(RuntimeError):
     pass
 
 
-def pack_messages(readings: list[Reading], source: dict[str, Any]) -> list[str]:
-    """Message bodies: {"source": …, "readings": […]}, each within the limits."""
+def pack_messages(readings: list[Reading], source: dict[str, Any],
+                  devices: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """Message bodies: {"source", "readings", "devices"}, each within the limits.
+
+    `devices` (id -> registry record) travel with the readings as profiles, so the
+    processing function evaluates the rules without looking devices up."""
     ordered = sorted(readings, key=lambda r: (r.device_id, r.t))
     head = json.dumps({"source": source}, ensure_ascii=False, separators=(",", ":"))[:-1]
     bodies: list[str] = []
     current: list[str] = []
-    size = len(head) + 16
+    profiles: dict[str, str] = {}
+    size = len(head) + 32
 
     def flush() -> None:
-        nonlocal current, size
+        nonlocal current, profiles, size
         if current:
-            bodies.append(head + ',"readings":[' + ",".join(current) + "]}")
-        current, size = [], len(head) + 16
+            described = ",".join(json.dumps(d, ensure_ascii=False) + ":" + p for d, p in profiles.items())
+            bodies.append(head + ',"readings":[' + ",".join(current) + '],"devices":{' + described + "}}")
+        current, profiles, size = [], {}, len(head) + 32
 
     for reading in ordered:
         encoded = reading.model_dump_json()
-        if current and (len(current) >= READINGS_PER_MESSAGE or size + len(encoded) + 1 > MESSAGE_BYTES):
+        profile = ""
+        if devices and reading.device_id not in profiles and reading.device_id in devices:
+            profile = json.dumps(device_profile(devices[reading.device_id]), ensure_ascii=False,
+                                 separators=(",", ":"))
+        added = len(encoded) + len(profile) + len(reading.device_id) + 8
+        if current and (len(current) >= READINGS_PER_MESSAGE or size + added > MESSAGE_BYTES):
             flush()
+            if devices and reading.device_id in devices:
+                profile = json.dumps(device_profile(devices[reading.device_id]), ensure_ascii=False,
+                                     separators=(",", ":"))
         current.append(encoded)
-        size += len(encoded) + 1
+        if profile:
+            profiles[reading.device_id] = profile
+        size += added
     flush()
     return bodies
 
@@ -83,5 +100,6 @@ def send_messages(bodies: list[str], queue_url: str | None = None) -> int:
     return requests
 
 
-def enqueue_readings(readings: list[Reading], source: dict[str, Any]) -> int:
-    return send_messages(pack_messages(readings, {"id": source.get("id") or str(uuid.uuid4()), **source}))
+def enqueue_readings(readings: list[Reading], source: dict[str, Any],
+                     devices: dict[str, dict[str, Any]] | None = None) -> int:
+    return send_messages(pack_messages(readings, {"id": source.get("id") or str(uuid.uuid4()), **source}, devices))

@@ -17,13 +17,14 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from citybrain import rollups, timeutil
 from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_item
 from citybrain.readings import Reading
+from citybrain.vocabulary import DeviceType
 from citybrain.storage.common import batch_get
 
 TRANSACTION_LIMIT = 100
@@ -46,15 +47,21 @@ class _Chunk:
 
 
 class ReadingWriter:
-    def __init__(self) -> None:
+    """`on_events(device, events)` receives what the rules found, before the
+    transaction that moves the device's rule state commits; it must be
+    idempotent, since a retried transaction or a redelivered message repeats it."""
+
+    def __init__(self, on_events: Callable[[dict[str, Any], list[Any]], None] | None = None) -> None:
         settings = get_settings()
         self.readings_table = settings.readings_table
         self.rollups_table = settings.rollups_table
         self.state_table = settings.device_state_table
         self.ttl_seconds = settings.readings_retention_days * 86400
+        self.on_events = on_events
 
     # -- public -------------------------------------------------------------
-    def store(self, readings: list[Reading]) -> StoreResult:
+    def store(self, readings: list[Reading], devices: Mapping[str, dict[str, Any]] | None = None) -> StoreResult:
+        """Store readings; `devices` (id -> registry record) enables the rules and alerts."""
         result = StoreResult()
         unique: dict[tuple[str, int], Reading] = {}
         for reading in readings:
@@ -65,6 +72,13 @@ class ReadingWriter:
         pending = sorted(unique.values(), key=lambda r: (r.device_id, r.t))
         if not pending:
             return result
+        # Every reading of a device in this batch, in time order: the rules see all of
+        # them that are newer than the stored state, even those committed by an earlier
+        # transaction of this batch (the state moves only with the device's newest).
+        series: dict[str, list[Reading]] = {}
+        for reading in pending:
+            series.setdefault(reading.device_id, []).append(reading)
+        context = _Context(devices or {}, series)
 
         rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
         devices = sorted({r.device_id for r in pending})
@@ -76,12 +90,16 @@ class ReadingWriter:
             transactions = self._plan(pending)
             retry: list[Reading] = []
             for index, chunks in enumerate(transactions):
-                actions, roles = self._actions(chunks, rollup_state, device_state)
+                actions, roles, planned = self._actions(chunks, rollup_state, device_state, context)
+                if self.on_events:
+                    for device_id, events in planned.events:
+                        self.on_events(context.devices[device_id], events)
                 outcome = self._execute(actions, roles)
                 if outcome is None:  # committed
                     for chunk in chunks:
                         result.stored.extend(chunk.readings)
-                    self._advance(chunks, rollup_state, device_state)
+                    rollup_state.update(planned.rollups)
+                    device_state.update(planned.states)
                     continue
                 duplicates, stale_rollups, stale_states, conflict = outcome
                 result.duplicates += len(duplicates)
@@ -138,9 +156,11 @@ class ReadingWriter:
             transactions.append(batch)
         return transactions
 
-    def _actions(self, chunks: list[_Chunk], rollup_state: dict, device_state: dict) -> tuple[list[dict], list[tuple]]:
+    def _actions(self, chunks: list[_Chunk], rollup_state: dict, device_state: dict,
+                 context: "_Context") -> tuple[list[dict], list[tuple], "_Planned"]:
         actions: list[dict] = []
         roles: list[tuple] = []  # what each action is, to read cancellation reasons back
+        planned = _Planned()
         now = timeutil.local_iso(timeutil.now_ms())
         for chunk in chunks:
             for reading in chunk.readings:
@@ -158,7 +178,8 @@ class ReadingWriter:
             item = {"device_id": chunk.device_id, "hour": chunk.hour, "count": rollup["count"],
                     "values": rollup["values"], "type": first.type.value, "domain": first.domain,
                     "town": first.town, "updated_at": now}
-            actions.append(_versioned_put(self.rollups_table, item, current, "device_id"))
+            put, planned.rollups[key] = _versioned_put(self.rollups_table, item, current, "device_id")
+            actions.append(put)
             roles.append(("rollup", key))
             if chunk.carries_state:
                 newest = max(chunk.readings, key=lambda r: r.t)
@@ -167,29 +188,38 @@ class ReadingWriter:
                     new_state = {**(state or {}), "device_id": chunk.device_id, "t": newest.t,
                                  "observed_at": timeutil.local_iso(newest.t), "values": newest.values,
                                  "received_at": now}
-                    actions.append(_versioned_put(self.state_table, new_state, state, "device_id"))
+                    new_state.pop("derived", None)
+                    derived = _derived(newest)
+                    if derived:
+                        new_state["derived"] = derived
+                    device = context.devices.get(chunk.device_id)
+                    if device is not None:
+                        new_state["rules"], events = self._evaluate(device, state, context.series[chunk.device_id])
+                        if not new_state["rules"]:
+                            del new_state["rules"]
+                        if events:
+                            planned.events.append((chunk.device_id, events))
+                    put, planned.states[chunk.device_id] = _versioned_put(self.state_table, new_state, state,
+                                                                          "device_id")
+                    actions.append(put)
                     roles.append(("state", chunk.device_id))
-        return actions, roles
+        return actions, roles, planned
 
-    def _advance(self, chunks: list[_Chunk], rollup_state: dict, device_state: dict) -> None:
-        """Mirror a committed transaction in memory, so the next one checks the right versions."""
-        for chunk in chunks:
-            key = (chunk.device_id, chunk.hour)
-            current = rollup_state.get(key)
-            rollup = _copy_rollup(current) if current else rollups.new_rollup()
-            rollups.fold(rollup, (r.values for r in chunk.readings))
-            rollup_state[key] = {**(current or {}), **rollup, "version": (current or {}).get("version", 0) + 1}
-            if chunk.carries_state:
-                newest = max(chunk.readings, key=lambda r: r.t)
-                state = device_state.get(chunk.device_id)
-                if state is None or newest.t > state.get("t", -1):
-                    device_state[chunk.device_id] = {**(state or {}), "t": newest.t, "values": newest.values,
-                                                     "version": (state or {}).get("version", 0) + 1}
+    @staticmethod
+    def _evaluate(device: dict[str, Any], state: dict[str, Any] | None,
+                  series: list[Reading]) -> tuple[dict[str, Any], list[Any]]:
+        from citybrain.rules import engine
+
+        previous = (state["t"], state.get("values") or {}) if state and "t" in state else None
+        evaluation = engine.evaluate(device, (state or {}).get("rules"), [(r.t, r.values) for r in series],
+                                     previous=previous)
+        return evaluation.state, evaluation.events
 
     # -- storage ------------------------------------------------------------
     def _reading_item(self, reading: Reading) -> dict[str, Any]:
         return {"device_id": reading.device_id, "t": reading.t, "observed_at": timeutil.local_iso(reading.t),
-                "values": reading.values, "expires_at": reading.t // 1000 + self.ttl_seconds}
+                "values": reading.values, "derived": _derived(reading),
+                "expires_at": reading.t // 1000 + self.ttl_seconds}
 
     def _read_current(self, rollup_keys: list[tuple[str, str]], devices: list[str]) -> tuple[dict, dict]:
         requests = [(self.rollups_table, {"device_id": {"S": d}, "hour": {"S": h}}) for d, h in rollup_keys]
@@ -231,15 +261,41 @@ def _copy_rollup(current: dict[str, Any]) -> dict[str, Any]:
             "values": {k: dict(v) for k, v in current.get("values", {}).items()}}
 
 
-def _versioned_put(table: str, item: dict[str, Any], current: dict[str, Any] | None, key_attr: str) -> dict:
+@dataclass
+class _Context:
+    devices: Mapping[str, dict[str, Any]]
+    series: dict[str, list[Reading]]
+
+
+@dataclass
+class _Planned:
+    """What a transaction will have written once it commits."""
+    rollups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[tuple[str, list[Any]]] = field(default_factory=list)
+
+
+def _derived(reading: Reading) -> dict[str, Any] | None:
+    """Indicators computed from a reading and stored with it (the air quality index)."""
+    if reading.type != DeviceType.air_quality:
+        return None
+    from citybrain.rules.aqi import air_quality
+
+    return air_quality(reading.values)
+
+
+def _versioned_put(table: str, item: dict[str, Any], current: dict[str, Any] | None,
+                   key_attr: str) -> tuple[dict, dict[str, Any]]:
+    """The Put that replaces `current` only if nobody else did meanwhile, and the item it writes."""
     version = (current or {}).get("version", 0)
-    put: dict[str, Any] = {"TableName": table, "Item": to_item({**item, "version": version + 1})}
+    written = {**item, "version": version + 1}
+    put: dict[str, Any] = {"TableName": table, "Item": to_item(written)}
     if current is None:
         put["ConditionExpression"] = f"attribute_not_exists({key_attr})"
     else:
         put["ConditionExpression"] = "version = :v"
         put["ExpressionAttributeValues"] = {":v": {"N": str(version)}}
-    return {"Put": put}
+    return {"Put": put}, written
 
 
 class ReadingQuery:
@@ -256,18 +312,32 @@ class ReadingQuery:
         if cursor:
             kwargs["ExclusiveStartKey"] = {"device_id": {"S": device_id}, "t": {"N": str(int(cursor["t"]))}}
         response = client("dynamodb").query(**kwargs)
-        items = [from_item(i) for i in response["Items"]]
+        items = [_shown(from_item(i)) for i in response["Items"]]
         for item in items:
             item.pop("expires_at", None)
         last = response.get("LastEvaluatedKey")
         return items, ({"t": int(last["t"]["N"])} if last else None)
 
     def latest(self, device_id: str) -> dict[str, Any] | None:
+        """The device's newest reading with its derived indicators (without the rule state)."""
         item = client("dynamodb").get_item(TableName=get_settings().device_state_table,
                                            Key={"device_id": {"S": device_id}}).get("Item")
-        return from_item(item) if item else None
+        if not item:
+            return None
+        state = _shown(from_item(item))
+        for internal in ("version", "rules"):
+            state.pop(internal, None)
+        return state
 
     def rollup(self, device_id: str, hour: str) -> dict[str, Any] | None:
         item = client("dynamodb").get_item(TableName=get_settings().rollups_table,
                                            Key={"device_id": {"S": device_id}, "hour": {"S": hour}}).get("Item")
         return from_item(item) if item else None
+
+
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    """Derived indicators sit beside the values, as FIWARE's AirQualityObserved has them."""
+    derived = item.pop("derived", None)
+    if derived:
+        item.update(derived)
+    return item
