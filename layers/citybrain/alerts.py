@@ -130,7 +130,7 @@ def repeat(alert: Mapping[str, Any], event: Event) -> Transition | None:
 def auto_resolve(alert: Mapping[str, Any], event: Event) -> Transition | None:
     """The device's readings were normal `hysteresis` times in a row. None when the alert
     is already resolved (by hand, meanwhile) or fired again after those readings."""
-    if not is_active(alert) or event.t <= alert["last_seen_ms"]:
+    if not is_active(alert) or event.t <= _counted_until(alert):
         return None
     at = timeutil.local_iso(event.t)
     entry = {"action": "resolved", "at": at, "by": BY_AUTO}
@@ -229,6 +229,19 @@ def notification(step: Transition) -> dict[str, Any]:
 
 
 # -- helpers -----------------------------------------------------------------------
+def _counted_until(alert: Mapping[str, Any]) -> int:
+    """Events at or before this time are already accounted for by the alert.
+
+    An offline alert's lastSeen is when the check looked, not when the device last
+    spoke: any reading observed after the last one the check knew means the device is
+    reporting again, even one a gateway delivers late from its buffer."""
+    if alert.get("rule") == "offline":
+        last = (alert.get("data") or {}).get("lastObserved")
+        if last:
+            return timeutil.parse_instant(last)
+    return alert["last_seen_ms"]
+
+
 def _resolved(alert: Mapping[str, Any], at: str, by: str, entry: dict[str, Any]) -> dict[str, Any]:
     new = {k: v for k, v in alert.items() if k != "open_key"}  # frees the (device, rule) slot
     new.update(status="resolved", resolvedBy=by, resolvedAt=at, history=[*alert["history"], entry])
