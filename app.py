@@ -1,7 +1,7 @@
 """City Brain: the Chalice app. It registers the blueprints and nothing else."""
 from chalice import Chalice
 
-from functions import departments, devices, exchange, http, readings, uploads
+from functions import alerts, departments, devices, exchange, http, readings, uploads
 
 app = Chalice(app_name="citybrain")
 app.register_blueprint(http.api)
@@ -10,3 +10,4 @@ app.register_blueprint(devices.bp)
 app.register_blueprint(readings.bp)
 app.register_blueprint(uploads.bp)
 app.register_blueprint(exchange.bp)
+app.register_blueprint(alerts.bp)

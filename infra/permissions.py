@@ -42,6 +42,11 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         # the audit chain: conditional Put of the next entry, Query for the head, the views and verify (never Update/Delete)
         "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
         "ExchangeStatsTable": ["dynamodb:UpdateItem", "dynamodb:Query"],
+        # alerts: listed through their indexes, read by id; acknowledge/resolve write the alert, its
+        # (device, rule) slot and the pending notification in one transaction, cleared once published
+        "AlertsTable": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                        "dynamodb:ConditionCheckItem"],
+        "AlertsTopic": ["sns:Publish"],
     },
     "process_readings": {
         # one transaction writes the readings, their rollups and the device's latest state
@@ -50,6 +55,11 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "DeviceStateTable": ["dynamodb:BatchGetItem", "dynamodb:PutItem"],
         "RejectionsTable": ["dynamodb:BatchWriteItem"],
         "ArchiveBucket/readings/*": ["s3:PutObject"],
+        # the rules' events: the active alerts' slots are read (BatchGetItem, GetItem after a conflict);
+        # alert, slot and pending notification move in one transaction (Put, Delete, ConditionCheck)
+        "AlertsTable": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                        "dynamodb:ConditionCheckItem"],
+        "AlertsTopic": ["sns:Publish"],
     },
     "process_uploads": {
         "UploadsBucket/uploads/*": ["s3:GetObject"],
@@ -63,6 +73,20 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "ReadingsQueue": ["sqs:SendMessage"],
         # once per object content (Powertools idempotency)
         "IdempotencyTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+    },
+    "check_offline_devices": {
+        # every device and its latest state, read in full every 5 minutes
+        "DevicesTable": ["dynamodb:Scan"],
+        # the rule state of a device found silent notes its open offline alert (versioned UpdateItem)
+        "DeviceStateTable": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+        "AlertsTable": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
+                        "dynamodb:ConditionCheckItem"],
+        "AlertsTopic": ["sns:Publish"],
+    },
+    "retry_alert_notifications": {
+        # the outbox-index lists notifications still waiting; each is deleted once published
+        "AlertsTable": ["dynamodb:Query", "dynamodb:DeleteItem"],
+        "AlertsTopic": ["sns:Publish"],
     },
 }
 

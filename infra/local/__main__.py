@@ -13,6 +13,7 @@ state in memory only, so each start is a fresh district.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ import traceback
 import urllib.error
 import urllib.request
 
+from citybrain.config import env_name
 from infra.local.console import Console
 from infra.local.settings import ROOT, STACK_NAME, LocalSettings, aws_environment, function_environment
 
@@ -134,6 +136,7 @@ class LocalStack:
             from infra.local.demo import empty_district_hint
 
             self.say(empty_district_hint(s.api_url, self.admin_key))
+        self.say(alerts_hint(s.aws_endpoint, s.region, stack[env_name("AlertsTopic")]), "alerts")
 
     def _bootstrap_admin(self) -> None:
         from citybrain.departments import new_key
@@ -189,6 +192,23 @@ class LocalStack:
                     process.kill()
                     process.wait()
         self.say("stopped")
+
+
+def alerts_hint(endpoint: str, region: str, topic_arn: str) -> str:
+    """How a department subscribes a queue of its own to the alerts topic, with a filter policy."""
+    policy = '{"domain": ["environment"], "severity": ["high", "critical"]}'
+    return "\n".join([
+        f"alerts are published to the SNS topic {topic_arn}",
+        "subscribe a queue to it, with a filter policy on domain, town, severity or category:",
+        f"  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; "
+        f"aws=\".venv/bin/aws --endpoint-url {endpoint} --region {region}\"",
+        "  Q=$($aws sqs create-queue --queue-name environment-alerts --query QueueUrl --output text)",
+        "  A=$($aws sqs get-queue-attributes --queue-url $Q --attribute-names QueueArn "
+        "--query Attributes.QueueArn --output text)",
+        f"  $aws sns subscribe --topic-arn {topic_arn} --protocol sqs --notification-endpoint $A \\",
+        f"       --attributes '{json.dumps({'FilterPolicy': policy}, ensure_ascii=False)}'",
+        "  $aws sqs receive-message --queue-url $Q --max-number-of-messages 10",
+    ])
 
 
 def main() -> int:

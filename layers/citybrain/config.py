@@ -37,6 +37,7 @@ class Settings(BaseModel):
     grants_table: str
     audit_table: str
     exchange_stats_table: str
+    alerts_table: str
     readings_queue: str = Field(description="URL of the readings queue")
     uploads_bucket: str
     archive_bucket: str

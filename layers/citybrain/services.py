@@ -37,6 +37,16 @@ def exchange():
     return build()
 
 
+@functools.cache
+def alert_service():
+    from citybrain.alerting import AlertService
+    from citybrain.storage.alerts import AlertStore
+    from citybrain.storage.notifications import SnsPublisher
+    from citybrain.storage.offline import DeviceSweep
+
+    return AlertService(AlertStore(), SnsPublisher(), DeviceSweep())
+
+
 def reset() -> None:
-    for factory in (departments, devices, reading_processor, exchange):
+    for factory in (departments, devices, reading_processor, exchange, alert_service):
         factory.cache_clear()

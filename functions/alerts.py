@@ -1,0 +1,73 @@
+from chalice import Blueprint, Rate
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.http import body_of, principal, query, respond, route
+
+bp = Blueprint(__name__)
+
+
+class AlertActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=1000, description="why, what was done")
+
+
+def _note(request) -> str | None:
+    """The body is optional: no body, or {"note": "..."}."""
+    if not request.raw_body:
+        return None
+    return AlertActionIn.model_validate(body_of(request)).note
+
+
+@route(bp, "/v1/alerts", methods=["GET"])
+def list_alerts():
+    from citybrain.services import alert_service
+
+    principal(bp.current_request)  # any department: officials follow the whole city's state
+    return respond(alert_service().list(query(bp.current_request)))
+
+
+@route(bp, "/v1/alerts/{alert_id}", methods=["GET"])
+def get_alert(alert_id):
+    from citybrain.services import alert_service
+
+    principal(bp.current_request)
+    return respond(alert_service().get(alert_id))
+
+
+@route(bp, "/v1/alerts/{alert_id}/acknowledge", methods=["POST"])
+def acknowledge_alert(alert_id):
+    from citybrain.services import alert_service
+
+    caller = principal(bp.current_request)
+    return respond(alert_service().acknowledge(caller, alert_id, _note(bp.current_request)))
+
+
+@route(bp, "/v1/alerts/{alert_id}/resolve", methods=["POST"])
+def resolve_alert(alert_id):
+    from citybrain.services import alert_service
+
+    caller = principal(bp.current_request)
+    return respond(alert_service().resolve(caller, alert_id, _note(bp.current_request)))
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def check_offline_devices(event):
+    return _scheduled("offline check", lambda service: service.check_offline())
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES))
+def retry_alert_notifications(event):
+    return _scheduled("alert notifications retried", lambda service: service.retry_notifications())
+
+
+def _scheduled(what, work):
+    from citybrain.observability import logger, metrics
+    from citybrain.services import alert_service
+
+    try:
+        outcome = work(alert_service())
+        logger.info(what, extra=outcome)
+        return outcome
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
