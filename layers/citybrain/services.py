@@ -27,7 +27,12 @@ def reading_processor():
     from citybrain.storage.readings import ReadingWriter
     from citybrain.storage.rejections import RejectionStore
 
-    return ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings, devices().store.get_many)
+    return ReadingProcessor(ReadingWriter(on_events=_apply_alert_events), RejectionStore(), archive_readings,
+                            devices().store.get_many)
+
+
+def _apply_alert_events(device, events) -> None:
+    alert_service().apply(device, events)
 
 
 @functools.cache
