@@ -77,10 +77,10 @@ def cold_start(rounds: int = 7) -> dict:
 
 
 # -- readings as the ingest path packs them -----------------------------------
-def sample_messages(prefix: str, devices: int = 50, readings: int = 1000) -> list[str]:
+def sample_readings(prefix: str, devices: int = 50, readings: int = 1000):
+    """Air readings of a clean hour (no rule fires) and the registry records of their devices."""
     from citybrain import timeutil
     from citybrain.readings import Reading
-    from citybrain.storage.queue import pack_messages
 
     start = timeutil.parse_instant("2026-11-27T09:00:00+08:00")
     batch = []
@@ -89,7 +89,18 @@ def sample_messages(prefix: str, devices: int = 50, readings: int = 1000) -> lis
         batch.append(Reading(device_id=f"{prefix}-{device:03d}", t=start + (i // devices) * 60_000,
                              values={"pm25": 20.0 + i % 37, "pm10": 40.0 + i % 23, "no2": 18.5, "co": 0.7},
                              type="air_quality", domain="environment", town="桂城街道"))
-    return pack_messages(batch, {"kind": "bench", "id": prefix})
+    registry = {f"{prefix}-{d:03d}": {"id": f"{prefix}-{d:03d}", "type": "air_quality", "domain": "environment",
+                                      "town": "桂城街道", "owner": "environment",
+                                      "location": {"lat": 23.03, "lon": 113.15}} for d in range(devices)}
+    return batch, registry
+
+
+def sample_messages(prefix: str, with_devices: bool = True) -> list[str]:
+    """Messages as the ingest path packs them (with the device profiles the rules read)."""
+    from citybrain.storage.queue import pack_messages
+
+    batch, registry = sample_readings(prefix)
+    return pack_messages(batch, {"kind": "bench", "id": prefix}, registry if with_devices else None)
 
 
 def count_requests():
@@ -104,15 +115,27 @@ def count_requests():
 
 # -- (2) AWS requests per 1,000 readings --------------------------------------
 def requests_per_thousand() -> dict:
+    """With the rules on (no alert firing) and, side by side, with them off."""
+    from citybrain.processing import ReadingProcessor
     from citybrain.services import reading_processor
+    from citybrain.storage.archive import archive_readings
+    from citybrain.storage.readings import ReadingWriter
+    from citybrain.storage.rejections import RejectionStore
 
-    messages = sample_messages("req")
-    counter = count_requests()
-    for n, body in enumerate(messages):
-        reading_processor().process(body, f"m{n}")
-    total = sum(counter.values())
-    return {"messages": len(messages), "requests": total, "by operation": dict(counter.most_common()),
-            "floor (ceil(1000/25) batch writes)": 40, "goal": "<= 120"}
+    figures = {}
+    for label, processor, messages in (
+            ("rules on", lambda: reading_processor(), sample_messages("req")),
+            ("rules off", lambda: ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings,
+                                                   lambda ids: {}), sample_messages("off", with_devices=False))):
+        counter = count_requests()
+        for n, body in enumerate(messages):
+            processor().process(body, f"{label}-{n}")
+        figures[f"requests, {label}"] = sum(counter.values())
+        figures[f"by operation, {label}"] = dict(counter.most_common())
+    figures["messages"] = len(messages)
+    figures["floor (ceil(1000/25) batch writes)"] = 40
+    figures["goal"] = "<= 120; rules add none when nothing fires"
+    return figures
 
 
 # -- (4) processing CPU per reading over the validation floor -----------------
@@ -138,11 +161,36 @@ def processing_cpu(rounds: int = 5) -> dict:
             "ratio": round(p / f, 1)}
 
 
+# -- (5) rule evaluation per reading over the validation floor ---------------
+def rule_cpu(rounds: int = 5) -> dict:
+    from citybrain.readings import Reading
+    from citybrain.rules import engine
+
+    batch, registry = sample_readings("rule")
+    series: dict[str, list] = {}
+    for reading in batch:
+        series.setdefault(reading.device_id, []).append((reading.t, reading.values))
+    raw = [reading.model_dump() for reading in batch]
+    evaluation, floor = [], []
+    for _ in range(rounds):
+        start = time.process_time()
+        for item in raw:
+            Reading.model_validate(item)
+        floor.append(time.process_time() - start)
+        start = time.process_time()
+        for device_id, readings in series.items():
+            engine.evaluate(registry[device_id], None, readings)
+        evaluation.append(time.process_time() - start)
+    e, f = statistics.median(evaluation), statistics.median(floor)
+    return {"rules (µs/reading)": round(e * 1000, 1), "pydantic validation (µs/reading)": round(f * 1000, 1),
+            "ratio": round(e / f, 2)}
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests.bench import upload_memory
 
-    figures = {"(1) cold start": cold_start()}
+    figures = {"(1) cold start": cold_start(), "(5) rule evaluation per reading (air, AQI)": rule_cpu()}
     with emulated_aws():
         reset_caches()
         figures["(2) AWS requests per 1,000 readings (50 devices, one hour)"] = requests_per_thousand()
