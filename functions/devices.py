@@ -68,19 +68,10 @@ def device_readings(device_id):
     devices().get(device_id)
     params = query(bp.current_request)
     now = timeutil.now_ms()
-    start = _instant(params, "from", now - 86_400_000)
-    end = _instant(params, "to", now + 300_000)
+    start = paging.parse_instant(params, "from", now - 86_400_000)
+    end = paging.parse_instant(params, "to", now + 300_000)
     if start > end:
         raise ValidationFailed("from is after to", [{"field": "from", "message": "must not be after to"}])
     limit = paging.parse_limit(params.get("limit"))
     items, last = ReadingQuery().series(device_id, start, end, limit, paging.decode_cursor(params.get("cursor")))
     return respond({"device_id": device_id, "items": items, "next_cursor": paging.encode_cursor(last)})
-
-
-def _instant(params, name, default):
-    if not params.get(name):
-        return default
-    try:
-        return timeutil.parse_instant(params[name])
-    except timeutil.BadTime as exc:
-        raise ValidationFailed(f"invalid {name}", [{"field": name, "message": str(exc)}]) from None

@@ -269,8 +269,8 @@ def parse_query(params: Mapping[str, str], now_ms: int) -> dict[str, Any]:
         if value:
             _one_of(name, value, allowed)
             filters[name] = [value]
-    start = _instant(params, "from", 0)
-    end = _instant(params, "to", now_ms + 86_400_000)
+    start = paging.parse_instant(params, "from", 0)
+    end = paging.parse_instant(params, "to", now_ms + 86_400_000)
     if start > end:
         raise ValidationFailed("from is after to", [{"field": "from", "message": "must not be after to"}])
     cursor = paging.decode_cursor(params.get("cursor"))
@@ -284,12 +284,3 @@ def _one_of(name: str, value: str, allowed: Iterable[str]) -> None:
     allowed = list(allowed)
     if value not in allowed:
         raise ValidationFailed(f"unknown {name} {value!r}", [{"field": name, "message": f"one of: {', '.join(allowed)}"}])
-
-
-def _instant(params: Mapping[str, str], name: str, default: int) -> int:
-    if not params.get(name):
-        return default
-    try:
-        return timeutil.parse_instant(params[name])
-    except timeutil.BadTime as exc:
-        raise ValidationFailed(f"invalid {name}", [{"field": name, "message": str(exc)}]) from None

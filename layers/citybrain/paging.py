@@ -1,10 +1,12 @@
-"""Opaque page cursors: DynamoDB's LastEvaluatedKey, base64url-encoded."""
+"""Query parameters shared by the listing routes: opaque page cursors (DynamoDB's
+LastEvaluatedKey, base64url-encoded), page limits, and time bounds."""
 from __future__ import annotations
 
 import base64
 import json
 from typing import Any
 
+from citybrain import timeutil
 from citybrain.errors import ValidationFailed
 
 DEFAULT_LIMIT = 100
@@ -41,3 +43,13 @@ def parse_limit(value: str | None, default: int = DEFAULT_LIMIT, maximum: int = 
     if not 1 <= limit <= maximum:
         raise ValidationFailed("invalid limit", [{"field": "limit", "message": f"an integer from 1 to {maximum}"}])
     return limit
+
+
+def parse_instant(params: dict[str, str], name: str, default: int | None = None) -> int | None:
+    """A time bound such as `from`/`to`: ISO-8601 or epoch milliseconds; absent -> default."""
+    if not params.get(name):
+        return default
+    try:
+        return timeutil.parse_instant(params[name])
+    except timeutil.BadTime as exc:
+        raise ValidationFailed(f"invalid {name}", [{"field": name, "message": str(exc)}]) from None

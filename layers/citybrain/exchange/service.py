@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from citybrain import paging, timeutil
+from citybrain import paging
 from citybrain.departments import Principal
 from citybrain.errors import ValidationFailed
 from citybrain.exchange import dcat
@@ -34,8 +34,8 @@ class Exchange:
         below = cursor.get("below") if cursor else None
         if below is not None and (not isinstance(below, int) or isinstance(below, bool) or below < 1):
             raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}])
-        since = _instant(params, "from")
-        until = _instant(params, "to")
+        since = paging.parse_instant(params, "from")
+        until = paging.parse_instant(params, "to")
         dataset, actor = params.get("dataset") or None, params.get("actor") or None
         store = self.audit.store
         me = principal.department_id
@@ -96,15 +96,6 @@ def _merge(first: tuple[list[dict], int | None], second: tuple[list[dict], int |
     if len(known) > limit:
         return page, page[-1]["seq"]
     return page, floor
-
-
-def _instant(params: dict[str, str], name: str) -> int | None:
-    if not params.get(name):
-        return None
-    try:
-        return timeutil.parse_instant(params[name])
-    except timeutil.BadTime as exc:
-        raise ValidationFailed(f"invalid {name}", [{"field": name, "message": str(exc)}]) from None
 
 
 def build() -> Exchange:
