@@ -215,6 +215,17 @@ class CatalogStore(Protocol):
     def versions(self, dataset_id: str, limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]: ...
 
 
+def new_record(owner: str, payload: DatasetIn, now: int) -> dict[str, Any]:
+    """A dataset as stored when it is published: the metadata plus what the platform fills in."""
+    record = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
+    record.update({
+        "id": payload.id or f"ds-{secrets.token_hex(5)}", "owner": owner,
+        "issued": timeutil.local_iso(now), "issued_ms": now, "modified": timeutil.local_iso(now), "modified_ms": now,
+        "record_count": 0, "shards": RECORD_SHARDS, "row_salt": secrets.token_hex(16), "version_counter": 0,
+    })
+    return record
+
+
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in INTERNAL}
 
@@ -226,13 +237,7 @@ class Catalog:
         self.on_audit = on_audit or (lambda entry: None)
 
     def publish(self, principal: Principal, payload: DatasetIn, request: RequestFacts) -> dict[str, Any]:
-        now = timeutil.now_ms()
-        record = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
-        record.update({
-            "id": payload.id or f"ds-{secrets.token_hex(5)}", "owner": principal.department_id,
-            "issued": timeutil.local_iso(now), "issued_ms": now, "modified": timeutil.local_iso(now), "modified_ms": now,
-            "record_count": 0, "shards": RECORD_SHARDS, "row_salt": secrets.token_hex(16), "version_counter": 0,
-        })
+        record = new_record(principal.department_id, payload, timeutil.now_ms())
         if not self.store.create(record, index_entry(record)):
             raise Conflict(f"dataset {record['id']} already exists", [{"field": "id", "message": "already exists"}])
         self._audit(principal.department_id, "dataset.published", record, request,

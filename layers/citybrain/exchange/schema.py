@@ -258,12 +258,3 @@ def records_checksum(records: list[dict[str, Any]], validator: RecordValidator) 
         hasher.update(b"\n")
     return hasher.hexdigest()
 
-
-def parse_time(value: Any, field: str) -> int:
-    try:
-        return timeutil.parse_instant(value)
-    except timeutil.BadTime as exc:
-        from citybrain.errors import ValidationFailed
-
-        raise ValidationFailed(f"invalid {field}", [{"field": field, "message": str(exc)}]) from None
-

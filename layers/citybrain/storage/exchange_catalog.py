@@ -20,6 +20,7 @@ from typing import Any
 from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_attr, to_item
+from citybrain.errors import ValidationFailed
 from citybrain.exchange.catalog import IndexEntry, index_entry
 from citybrain.storage.common import batch_get, chunks
 
@@ -222,7 +223,10 @@ class DynamoCatalogStore:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :v)",
                                   "ExpressionAttributeValues": values, "ScanIndexForward": False, "Limit": limit}
         if cursor:
-            kwargs["ExclusiveStartKey"] = {"pk": {"S": f"DS#{dataset_id}"}, "sk": {"S": f"V#{int(cursor['v']):09d}"}}
+            version = cursor.get("v")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1 or set(cursor) != {"v"}:
+                raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this listing returned"}])
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": f"DS#{dataset_id}"}, "sk": {"S": f"V#{version:09d}"}}
         response = client("dynamodb").query(**kwargs)
         items = [_record(raw) for raw in response["Items"]]
         last = response.get("LastEvaluatedKey")
