@@ -238,7 +238,10 @@ def main() -> int:
         thread = threading.Thread(target=trigger.run, args=(stop,), name=trigger.name, daemon=True)
         thread.start()
         threads.append(thread)
-    print("ready", flush=True)
+    # One write: print() writes the newline separately, and unbuffered (PYTHONUNBUFFERED) a
+    # trigger thread's log line could land between the two on the shared pipe.
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
     stop.wait()
     for thread in threads:
         thread.join(WAIT_SECONDS + 5)
