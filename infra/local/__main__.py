@@ -7,9 +7,10 @@
 
 Settings: CITYBRAIN_ADMIN_KEY (generated and printed if unset),
 CITYBRAIN_RETRY_DELAY_SECONDS (2: how soon a failed message comes back),
-CITYBRAIN_LOCAL_DIR (.local: where the demo keys are written), AWS_DEFAULT_REGION
-(ap-east-1). Ctrl-C or SIGTERM stops everything; the emulated AWS keeps its
-state in memory only, so each start is a fresh district.
+CITYBRAIN_LOCAL_DIR (.local: where the demo keys are written), CITYBRAIN_DEMO_PACE
+(1: how many times faster the demo feed runs), AWS_DEFAULT_REGION (ap-east-1).
+Ctrl-C or SIGTERM stops everything; the emulated AWS keeps its state in memory
+only, so each start is a fresh district.
 """
 from __future__ import annotations
 
@@ -153,7 +154,7 @@ class LocalStack:
         from infra.local.demo import DemoDistrict
 
         district = DemoDistrict(self.settings.api_url, self.admin_key, self.settings.local_dir / "demo-keys.json",
-                                lambda text: self.say(text, "demo"))
+                                lambda text: self.say(text, "demo"), pace=self.settings.demo_pace)
         district.set_up()
         self.say(district.try_this(), "demo")
 

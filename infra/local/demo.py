@@ -6,6 +6,12 @@ The values follow the district's day (Asia/Shanghai): traffic peaks 7-9 and
 drops at night, rivers rise and fall with the tide. Now and then a pollution
 episode (PM2.5 climbing to 150-350 µg/m³ for some minutes) or a flood episode
 (a gauge crossing its warning level, then falling back) plays out.
+
+CITYBRAIN_DEMO_PACE=n runs the feed n times faster: sensors report n times as
+often and episodes come, rise and pass n times sooner (observed times stay real
+time). A quickened demo is for watching the alert lifecycle in a minute or two,
+so its first pollution episode is a severe one: through AQI 200 (high) to over
+300 (critical), then back to normal.
 """
 from __future__ import annotations
 
@@ -231,14 +237,20 @@ class Simulator:
                 "settlement": round(p["settlement"] + self._walk(d.id, 0.02, 0.5), 2)}
 
 
-def plan_episode(kind: str, devices: list[DemoDevice], start_ms: int, rng: random.Random) -> Episode:
+def plan_episode(kind: str, devices: list[DemoDevice], start_ms: int, rng: random.Random,
+                 pace: int = 1, severe: bool = False) -> Episode:
+    """`pace` shortens the episode's minutes. A severe pollution episode peaks at PM2.5
+    280-350 µg/m³ (AQI over 300) after the longest rise, so that its readings pass through
+    the high band (AQI 201-300) before it turns critical."""
+    minute = 60_000 // pace
     if kind == "pollution":
         device = rng.choice([d for d in devices if d.type == "air_quality"])
-        return Episode(kind, device.id, start_ms, rng.randint(2, 4) * 60_000, rng.randint(2, 5) * 60_000,
-                       rng.randint(3, 5) * 60_000, rng.uniform(150, 350))
+        rise = 4 if severe else rng.randint(2, 4)
+        return Episode(kind, device.id, start_ms, rise * minute, rng.randint(2, 5) * minute,
+                       rng.randint(3, 5) * minute, rng.uniform(280, 350) if severe else rng.uniform(150, 350))
     device = rng.choice([d for d in devices if d.type == "water_level"])
-    return Episode(kind, device.id, start_ms, rng.randint(3, 5) * 60_000, rng.randint(2, 4) * 60_000,
-                   rng.randint(5, 8) * 60_000, rng.uniform(0.15, 0.6))
+    return Episode(kind, device.id, start_ms, rng.randint(3, 5) * minute, rng.randint(2, 4) * minute,
+                   rng.randint(5, 8) * minute, rng.uniform(0.15, 0.6))
 
 
 # -- talking to the API ----------------------------------------------------------
@@ -247,7 +259,7 @@ class DemoDistrict:
     """Sets the district up through the API and runs its gateways."""
 
     def __init__(self, api_url: str, admin_key: str, keys_file: Path, say: Callable[[str], None],
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, pace: int = 1):
         import requests
 
         self.api = api_url.rstrip("/")
@@ -255,6 +267,7 @@ class DemoDistrict:
         self.keys_file = keys_file
         self.say = say
         self.rng = rng or random.Random()
+        self.pace = pace
         self.http = requests.Session()
         self.devices = district()
         self.keys: dict[str, str] = {}
@@ -296,7 +309,7 @@ class DemoDistrict:
                 raise RuntimeError(f"registering {device.id}: {response.status_code} {response.text}")
         self._save_keys()
         towns = len({d.town for d in self.devices})
-        rate = sum(1 / INTERVALS[d.type] for d in self.devices)
+        rate = sum(self.pace / INTERVALS[d.type] for d in self.devices)
         self.say(f"demo district ready: {len(DEPARTMENTS)} departments, {len(self.devices)} devices "
                  f"({created} new) in {towns} towns; live feed about {rate:.1f} readings/s")
 
@@ -311,26 +324,30 @@ class DemoDistrict:
     def feed(self, stop: threading.Event) -> None:
         """Every few seconds each department's gateway posts what its sensors measured."""
         start = now_ms()
-        due = {d.id: start + int(self.rng.uniform(0, INTERVALS[d.type]) * 1000) for d in self.devices}
-        next_episode = {"pollution": start + 3 * 60_000, "flood": start + 6 * 60_000}
+        minute = 60_000 // self.pace
+        step = {kind: seconds * 1000 // self.pace for kind, seconds in INTERVALS.items()}  # ms between readings
+        due = {d.id: start + int(self.rng.uniform(0, step[d.type])) for d in self.devices}
+        next_episode = {"pollution": start + 3 * minute, "flood": start + 6 * minute}
+        severe = {"pollution"} if self.pace > 1 else set()  # the first one of a quickened demo (see above)
         sent = rejected = 0
         last_report = time.monotonic()
-        while not stop.wait(GATEWAY_SECONDS):
+        while not stop.wait(max(1.0, GATEWAY_SECONDS / self.pace)):
             now = now_ms()
             for kind, at in next_episode.items():
                 if now >= at:
-                    self._start_episode(kind, now)
-                    next_episode[kind] = now + self.rng.randint(20, 45) * 60_000
+                    self._start_episode(kind, now, kind in severe)
+                    severe.discard(kind)
+                    next_episode[kind] = now + self.rng.randint(20, 45) * minute
             self.simulator.episodes = [e for e in self.simulator.episodes if e.end_ms > now]
             batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for device in self.devices:
                 # After the machine slept, a gateway sends the last few minutes, not hours of backlog.
-                due[device.id] = max(due[device.id], now - 5 * 60_000)
+                due[device.id] = max(due[device.id], now - 5 * minute)
                 while due[device.id] <= now:
                     t = due[device.id]
                     batches[device.owner].append({"device_id": device.id, "observed_at": local_iso(t),
                                                   "values": self.simulator.values(device, t)})
-                    due[device.id] = t + INTERVALS[device.type] * 1000
+                    due[device.id] = t + step[device.type]
             for owner, readings in batches.items():
                 try:
                     response = self._call("POST", "/v1/readings", self.keys[owner], {"readings": readings})
@@ -352,18 +369,19 @@ class DemoDistrict:
                 sent = rejected = 0
                 last_report = time.monotonic()
 
-    def _start_episode(self, kind: str, now: int) -> None:
-        episode = plan_episode(kind, self.devices, now, self.rng)
+    def _start_episode(self, kind: str, now: int, severe: bool = False) -> None:
+        episode = plan_episode(kind, self.devices, now, self.rng, self.pace, severe)
         self.simulator.episodes.append(episode)
         device = next(d for d in self.devices if d.id == episode.device_id)
-        minutes = (episode.end_ms - episode.start_ms) // 60_000
+        seconds = (episode.end_ms - episode.start_ms) // 1000
+        lasts = f"~{seconds // 60} min" if seconds >= 120 else f"~{seconds} s"
         if kind == "pollution":
             self.say(f"pollution episode at {device.town} ({device.id}): PM2.5 climbing to about "
-                     f"{episode.peak:.0f} µg/m³, over in ~{minutes} min")
+                     f"{episode.peak:.0f} µg/m³, over in {lasts}")
         else:
             warning = device.extra["thresholds"]["warning"]
             self.say(f"flood episode on {device.name} ({device.id}): rising {episode.peak:.2f} m above the "
-                     f"warning level {warning} m, receding within ~{minutes} min")
+                     f"warning level {warning} m, receding within {lasts}")
 
     def try_this(self) -> str:
         key = self.keys["environment"]

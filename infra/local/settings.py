@@ -39,6 +39,7 @@ class LocalSettings:
     retry_delay_seconds: int
     local_dir: Path
     host: str = "127.0.0.1"
+    demo_pace: int = 1  # the demo's clock runs this many times faster (readings, episodes)
 
     @classmethod
     def from_env(cls) -> "LocalSettings":
@@ -50,6 +51,7 @@ class LocalSettings:
             demo=os.environ.get("CITYBRAIN_DEMO", "1").strip().lower() not in ("0", "false", "no", "off"),
             retry_delay_seconds=_int("CITYBRAIN_RETRY_DELAY_SECONDS", 2, 0, 43200),
             local_dir=Path(os.environ.get("CITYBRAIN_LOCAL_DIR") or ROOT / ".local"),
+            demo_pace=_int("CITYBRAIN_DEMO_PACE", 1, 1, 60),
         )
 
     @property

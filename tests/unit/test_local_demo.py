@@ -70,3 +70,38 @@ def test_a_flood_episode_crosses_the_warning_level_and_recedes():
     simulator.episodes = [Episode("flood", device.id, start, 240_000, 120_000, 360_000, 0.3)]
     series = [simulator.values(device, start + s * 1000)["waterLevel"] for s in range(0, 780, 15)]
     assert series[0] < warning and max(series) > warning and series[-1] < warning
+
+
+def test_a_quickened_demo_opens_with_a_severe_episode_that_passes_high_before_critical():
+    from citybrain.rules.aqi import air_quality
+    from infra.local.demo import INTERVALS, plan_episode
+
+    devices = district()
+    for pace in (1, 20):
+        step = INTERVALS["air_quality"] * 1000 // pace
+        for seed in range(40):
+            rng = random.Random(seed)
+            start = ms(datetime(2026, 1 + seed % 12, 10, seed % 24, tzinfo=LOCAL_TZ))
+            episode = plan_episode("pollution", devices, start, rng, pace, severe=True)
+            assert episode.end_ms - episode.start_ms <= 14 * 60_000 // pace
+            device = next(d for d in devices if d.id == episode.device_id)
+            simulator = Simulator(rng)
+            simulator.episodes = [episode]
+            offset = rng.randrange(step)  # where the station's reporting falls against the episode
+            times = range(start + offset, episode.end_ms + 3 * step, step)
+            aqi = [air_quality(simulator.values(device, t))["airQualityIndex"] for t in times]
+            first_critical = next(i for i, value in enumerate(aqi) if value > 300)
+            assert any(200 < value <= 300 for value in aqi[:first_critical]), (pace, seed, aqi)
+            assert all(value <= 200 for value in aqi[-3:]), (pace, seed, aqi)  # enough to resolve it
+
+
+def test_an_ordinary_episode_keeps_its_minutes_and_its_150_to_350_peak():
+    from infra.local.demo import plan_episode
+
+    devices = district()
+    for seed in range(40):
+        episode = plan_episode("pollution", devices, 0, random.Random(seed))
+        assert 150 <= episode.peak <= 350
+        assert 7 * 60_000 <= episode.end_ms <= 14 * 60_000
+        quick = plan_episode("pollution", devices, 0, random.Random(seed), pace=20)
+        assert (quick.peak, quick.device_id, quick.end_ms) == (episode.peak, episode.device_id, episode.end_ms // 20)
