@@ -3,13 +3,15 @@ user starts it, on free loopback ports, and driven the way its users drive it â€
 over HTTP, and with boto3 against its emulated AWS where a test has to reach
 behind the API (a message put on a queue directly, a dead-letter queue read).
 
-Fixtures: `stack` (session-wide, empty district) and `start_stack(demo=...)`
-for a test module that needs its own. A `RunningStack` offers the base URL,
+Fixtures: `stack` (session-wide, empty district), `demo` (session-wide, the
+demo district with a quickened feed) and `start_stack(demo=..., pace=...)` for
+a test module that needs its own. A `RunningStack` offers the base URL,
 the admin key, JSON requests with an API key, departments and devices in one
 call, boto3 clients for the emulated AWS, the provisioned resource names, and
 `eventually` for bounded polling."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -28,6 +30,9 @@ ADMIN_KEY = "cb_e2e_admin_key_000000000000000000000000000000"
 REGION = "ap-east-1"
 STARTUP_SECONDS = 90
 STOP_SECONDS = 20
+# The shared demo's feed runs 20 times faster: its first (severe) pollution episode comes
+# ~9 s into the feed and is over within a minute, at ~60 readings/s.
+DEMO_PACE = 20
 
 
 def free_port() -> int:
@@ -144,13 +149,13 @@ class RunningStack:
             pytest.fail(f"the local stack did not stop within {STOP_SECONDS} s of SIGTERM\n{self.log_tail()}")
 
 
-def launch(workdir: Path, demo: bool) -> RunningStack:
+def launch(workdir: Path, demo: bool, pace: int = 1) -> RunningStack:
     aws_port, api_port = free_port(), free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CITYBRAIN_", "POWERTOOLS_"))}
     env.update({
         "CITYBRAIN_AWS_PORT": str(aws_port), "CITYBRAIN_API_PORT": str(api_port),
-        "CITYBRAIN_ADMIN_KEY": ADMIN_KEY, "CITYBRAIN_DEMO": "1" if demo else "0",
+        "CITYBRAIN_ADMIN_KEY": ADMIN_KEY, "CITYBRAIN_DEMO": "1" if demo else "0", "CITYBRAIN_DEMO_PACE": str(pace),
         "CITYBRAIN_RETRY_DELAY_SECONDS": "1", "CITYBRAIN_LOCAL_DIR": str(workdir / "local"),
         "AWS_DEFAULT_REGION": REGION,
     })
@@ -182,8 +187,8 @@ def start_stack(tmp_path_factory):
     """start_stack(demo=False) -> RunningStack; every stack it starts is stopped at the end."""
     started: list[RunningStack] = []
 
-    def start(demo: bool = False) -> RunningStack:
-        stack = launch(tmp_path_factory.mktemp("stack"), demo)
+    def start(demo: bool = False, pace: int = 1) -> RunningStack:
+        stack = launch(tmp_path_factory.mktemp("stack"), demo, pace)
         started.append(stack)
         return stack
 
@@ -201,3 +206,19 @@ def stack(start_stack):
     assert code == 0, f"the local stack exited {code} on SIGTERM\n{running.log_tail()}"
     assert port_is_free(running.api_port) and port_is_free(running.aws_port)
 
+
+@pytest.fixture(scope="session")
+def demo(start_stack):
+    """The demo district, its feed DEMO_PACE times faster, shared by the modules that watch it.
+    test_demo.py ends by stopping it, so the modules using it come before that one in file order.
+    Ready once the district is set up: departments and devices registered, their keys written."""
+    running = start_stack(demo=True, pace=DEMO_PACE)
+
+    def keys_written():
+        try:
+            return json.loads((running.local_dir / "demo-keys.json").read_text())["departments"]
+        except (OSError, ValueError):  # not yet, or being written
+            return None
+
+    running.eventually(keys_written, timeout=STARTUP_SECONDS, interval=0.5, what="the demo district set up")
+    return running

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from citybrain.vocabulary import DeviceType, Town
-
-
-@pytest.fixture(scope="module")
-def demo(start_stack):
-    return start_stack(demo=True)
 
 
 def test_the_demo_feed_shows_up_within_a_minute(demo):
