@@ -307,16 +307,23 @@ class DemoDistrict:
                 created += 1
             elif response.status_code != 409:
                 raise RuntimeError(f"registering {device.id}: {response.status_code} {response.text}")
+        from infra.local.exchange_demo import seed_exchange_demo
+
+        exchange = seed_exchange_demo(self._call, self.keys, self.admin_key, say=self.say)
         self._save_keys()
         towns = len({d.town for d in self.devices})
         rate = sum(self.pace / INTERVALS[d.type] for d in self.devices)
-        self.say(f"demo district ready: {len(DEPARTMENTS)} departments, {len(self.devices)} devices "
-                 f"({created} new) in {towns} towns; live feed about {rate:.1f} readings/s")
+        self.say(f"demo district ready: {len(self.keys)} departments, {len(self.devices)} devices "
+                 f"({created} new) in {towns} towns, {len(exchange['published'])} datasets newly published; "
+                 f"live feed about {rate:.1f} readings/s")
 
     def _save_keys(self) -> None:
         self.keys_file.parent.mkdir(parents=True, exist_ok=True)
+        from infra.local.exchange_demo import EXCHANGE_DEPARTMENTS
+
         body = {"api": self.api, "admin": self.admin_key, "departments": {
-            d["id"]: {"name": d["name"], "api_key": self.keys[d["id"]]} for d in DEPARTMENTS}}
+            d["id"]: {"name": d["name"], "api_key": self.keys[d["id"]]}
+            for d in DEPARTMENTS + EXCHANGE_DEPARTMENTS if d["id"] in self.keys}}
         fd = os.open(self.keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(body, handle, ensure_ascii=False, indent=2)

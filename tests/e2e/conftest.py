@@ -210,8 +210,8 @@ def stack(start_stack):
 @pytest.fixture(scope="session")
 def demo(start_stack):
     """The demo district, its feed DEMO_PACE times faster, shared by the modules that watch it.
-    test_demo.py ends by stopping it, so the modules using it come before that one in file order.
-    Ready once the district is set up: departments and devices registered, their keys written."""
+    Ready once the district is set up: departments and devices registered, their keys written.
+    Stopping it at the end must be as clean as stopping the empty one."""
     running = start_stack(demo=True, pace=DEMO_PACE)
 
     def keys_written():
@@ -221,4 +221,7 @@ def demo(start_stack):
             return None
 
     running.eventually(keys_written, timeout=STARTUP_SECONDS, interval=0.5, what="the demo district set up")
-    return running
+    yield running
+    code = running.stop()
+    assert code == 0, f"the demo stack exited {code} on SIGTERM\n{running.log_tail()}"
+    assert port_is_free(running.api_port) and port_is_free(running.aws_port)
