@@ -81,12 +81,9 @@ class ReadingWriter:
         context = _Context(devices or {}, series)
 
         rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
-        devices = sorted({r.device_id for r in pending})
-        rollup_state, device_state = self._read_current(rollup_keys, devices)
+        rollup_state, device_state = self._read_current(rollup_keys, sorted(series))
 
         for attempt in range(MAX_ATTEMPTS):
-            if not pending:
-                break
             transactions = self._plan(pending)
             retry: list[Reading] = []
             for index, chunks in enumerate(transactions):
@@ -116,6 +113,8 @@ class ReadingWriter:
                     time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
                 break
             pending = retry
+            if not pending:
+                break
         else:
             raise RuntimeError(f"could not store {len(pending)} readings after {MAX_ATTEMPTS} attempts")
         return result
