@@ -5,12 +5,23 @@ from functions.http import body_of, principal, respond, route
 bp = Blueprint(__name__)
 
 
-def _uploads():
+def _uploads(body=None):
     from citybrain.config import get_settings
     from citybrain.storage.uploads import DynamoUploadStore, presign_put
     from citybrain.uploads import Uploads
 
-    return Uploads(DynamoUploadStore(), presign_put, get_settings().upload_url_expiry_seconds)
+    return Uploads(DynamoUploadStore(), presign_put, get_settings().upload_url_expiry_seconds, _check_target(body))
+
+
+def _check_target(body):
+    """A load of a dataset is announced by its owner; a refusal is audited like a records POST's."""
+    def check(caller, dataset_id):
+        from citybrain.exchange.audit import RequestFacts
+        from citybrain.exchange.uploads import check_target
+        from citybrain.services import exchange
+
+        check_target(exchange().records, caller, dataset_id, RequestFacts("POST", "/v1/uploads", {}, body))
+    return check
 
 
 @route(bp, "/v1/uploads", methods=["POST"])
@@ -18,8 +29,8 @@ def create_upload():
     from citybrain.uploads import UploadIn
 
     caller = principal(bp.current_request)
-    payload = UploadIn.model_validate(body_of(bp.current_request))
-    return respond(_uploads().create(caller, payload), 201)
+    body = body_of(bp.current_request)
+    return respond(_uploads(body).create(caller, UploadIn.model_validate(body)), 201)
 
 
 @route(bp, "/v1/uploads/{upload_id}", methods=["GET"])
@@ -72,7 +83,8 @@ def _read_object(s3_object):
 
     intake = UploadIntake(DynamoUploadStore(), open_object, get_devices,
                           lambda readings, source: send_messages(pack_messages(readings, source, known)),
-                          RejectionStore().record, forget_rejections, get_settings().max_future_skew_seconds * 1000)
+                          RejectionStore().record, forget_rejections, get_settings().max_future_skew_seconds * 1000,
+                          load_dataset=_load_dataset)
     outcome = intake.process(S3Object(**s3_object))
     if outcome.status in ("done", "failed"):
         metrics.add_metric(name="UploadsProcessed", unit="Count", value=1)
@@ -81,3 +93,10 @@ def _read_object(s3_object):
     if outcome.status == "failed":
         metrics.add_metric(name="UploadsFailed", unit="Count", value=1)
     return outcome.__dict__
+
+
+def _load_dataset(chunks, upload, s3_object, source):
+    # Imported here: a file of readings never loads the exchange.
+    from citybrain.exchange.uploads import dataset_loader
+
+    return dataset_loader()(chunks, upload, s3_object, source)

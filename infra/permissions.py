@@ -73,6 +73,13 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "ReadingsQueue": ["sqs:SendMessage"],
         # once per object content (Powertools idempotency)
         "IdempotencyTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        # a file loaded into a dataset: its metadata, the load lease taken, renewed and released with the
+        # version (UpdateItem, and a transaction of Put + Update); the records upserted as by the records API
+        "DatasetsTable": ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
+        "RecordsTable": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
+        # the load is audited (conditional Put of the next entry, Query for the head) and counted
+        "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
+        "ExchangeStatsTable": ["dynamodb:UpdateItem"],
     },
     "check_offline_devices": {
         # every device and its latest state, read in full every 5 minutes

@@ -33,6 +33,7 @@ from citybrain.vocabulary import VALUES
 KEY_PREFIX = "uploads"
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json-lines": "jsonl", ".txt": "auto"}
 MAX_FILENAME = 200
+DATASET_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"  # as the exchange's catalog names datasets
 SAMPLE_ERRORS = 20            # rejected lines kept on the upload record
 BLOCK_ROWS = 1000             # rows validated, forwarded and recorded together
 MAX_LINE_BYTES = 1 << 20      # a longer "line" is no sensor reading; it must not grow memory
@@ -60,6 +61,9 @@ class UploadIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     filename: str = Field(description="the file's name, e.g. 桂城街道 空气质量 2026-11.csv")
+    dataset: str | None = Field(default=None, pattern=DATASET_ID,
+                                description="a dataset of the exchange the file's records are loaded into "
+                                            "(absent: the file holds readings)")
 
     @field_validator("filename")
     @classmethod
@@ -343,7 +347,7 @@ class _TakenLines:
 
 
 class CsvColumns:
-    """The header of a CSV file: where device_id and observed_at are, and the value columns."""
+    """The header of a CSV file of readings: where device_id and observed_at are, and the value columns."""
 
     def __init__(self, cells: list[str], line: int = 1):
         names = [c.strip() for c in cells]
@@ -374,7 +378,7 @@ class CsvColumns:
             raise UnreadableUpload("CSV header: " + "; ".join(problems) +
                                    f". Value columns are value names: {', '.join(sorted(_VALUE_NAMES.values()))}")
 
-    def reading(self, cells: list[str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    def candidate(self, cells: list[str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
         errors: list[dict[str, str]] = []
         if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
             errors.append({"field": "line", "message": f"{len(cells)} cells; the header has {self.width} columns"})
@@ -406,11 +410,13 @@ def _line_problem(lines: list[Line]) -> list[dict[str, str]]:
     return [{"field": "line", "message": problem} for _, _, problem in lines if problem][:1]
 
 
-def csv_rows(lines: Iterator[Line]) -> Iterator[Row]:
-    """Rows of a CSV file; the first non-blank row is the header."""
+def csv_rows(lines: Iterator[Line], header: Callable[[list[str], int], Any] = CsvColumns) -> Iterator[Row]:
+    """Rows of a CSV file; the first non-blank row is the header. header(cells, line)
+    reads it (raising UnreadableUpload) into columns whose candidate(cells) is a row's
+    (candidate, errors)."""
     taken = _TakenLines(lines)
     reader = csv.reader(taken, delimiter=",")
-    columns: CsvColumns | None = None
+    columns: Any = None
     while True:
         try:
             cells = next(reader)
@@ -434,12 +440,12 @@ def csv_rows(lines: Iterator[Line]) -> Iterator[Row]:
         if columns is None:
             if problem:
                 raise UnreadableUpload(f"line {line}: {problem[0]['message']}")
-            columns = CsvColumns(cells, line)
+            columns = header(cells, line)
             continue
         if problem:
             yield Row(line, raw, errors=problem)
             continue
-        candidate, errors = columns.reading(cells)
+        candidate, errors = columns.candidate(cells)
         yield Row(line, raw, candidate, errors)
     if columns is None:
         raise UnreadableUpload("the file is empty")
@@ -470,9 +476,10 @@ def jsonl_rows(lines: Iterator[Line]) -> Iterator[Row]:
         raise UnreadableUpload("the file is empty")
 
 
-def rows_of(lines: Iterable[Line], kind: str) -> tuple[str, Iterator[Row]]:
+def rows_of(lines: Iterable[Line], kind: str,
+            header: Callable[[list[str], int], Any] = CsvColumns) -> tuple[str, Iterator[Row]]:
     """kind "csv", "jsonl", or "auto" (a .txt: JSON Lines if its first text is `{`) ->
-    (the format read, its rows)."""
+    (the format read, its rows); header reads a CSV header (see csv_rows)."""
     iterator = iter(lines)
     if kind == "auto":
         leading = []
@@ -482,7 +489,7 @@ def rows_of(lines: Iterable[Line], kind: str) -> tuple[str, Iterator[Row]]:
                 break
         kind = "jsonl" if leading and leading[-1][1].lstrip().startswith("{") else "csv"
         iterator = itertools.chain(leading, iterator)
-    return kind, (jsonl_rows(iterator) if kind == "jsonl" else csv_rows(iterator))
+    return kind, (jsonl_rows(iterator) if kind == "jsonl" else csv_rows(iterator, header))
 
 
 # --------------------------------------------------------------------------- rows -> readings
@@ -494,6 +501,16 @@ class UploadReport:
     accepted: int = 0
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # the first SAMPLE_ERRORS {line, errors}
+    extra: dict[str, Any] = field(default_factory=dict)          # kept on the upload too (a dataset load's version)
+
+    def count(self, accepted: int, rejected: list[dict[str, Any]]) -> None:
+        """A block's tally: its rejections are [{position: line, errors, raw}]."""
+        self.accepted += accepted
+        self.rejected += len(rejected)
+        room = SAMPLE_ERRORS - len(self.errors)
+        for r in rejected[:max(room, 0)]:
+            self.errors.append({"line": r["position"], "errors": [
+                {"field": e["field"], "message": e["message"][:300]} for e in r["errors"][:10]]})
 
 
 class _Blocks:
@@ -540,12 +557,7 @@ class _Blocks:
             self.forward(accepted)
         if rejected:
             self.record_rejections(rejected)
-        self.report.accepted += len(accepted)
-        self.report.rejected += len(rejected)
-        room = SAMPLE_ERRORS - len(self.report.errors)
-        for r in rejected[:max(room, 0)]:
-            self.report.errors.append({"line": r["position"], "errors": [
-                {"field": e["field"], "message": e["message"][:300]} for e in r["errors"][:10]]})
+        self.report.count(len(accepted), rejected)
 
     def _look_up(self, rows: list[Row]) -> None:
         wanted = {row.candidate["device_id"] for row in rows
@@ -612,7 +624,7 @@ def view(record: dict[str, Any]) -> dict[str, Any]:
              "status": record["status"], "accepted": record.get("accepted", 0), "rejected": record.get("rejected", 0),
              "errors": record.get("errors", []), "created_at": record["created_at"],
              "started_at": record.get("started_at"), "finished_at": record.get("finished_at")}
-    for optional in ("format", "encoding", "lines", "size"):
+    for optional in ("dataset", "version", "checksum", "format", "encoding", "lines", "size"):
         if optional in record:
             shown[optional] = record[optional]
     if record["status"] == "failed":
@@ -623,22 +635,29 @@ def view(record: dict[str, Any]) -> dict[str, Any]:
 class Uploads:
     """Announcing uploads (a presigned PUT) and reporting on them."""
 
-    def __init__(self, store: UploadStore, presign_put: Callable[[str, int], str], url_expiry_seconds: int):
+    def __init__(self, store: UploadStore, presign_put: Callable[[str, int], str], url_expiry_seconds: int,
+                 check_target: Callable[[Principal, str], None] | None = None):
         self.store = store
         self.presign_put = presign_put  # (key, expires in seconds) -> URL
         self.url_expiry_seconds = url_expiry_seconds
+        self.check_target = check_target  # (principal, dataset id): raises NotFound / Forbidden
 
     def create(self, principal: Principal, payload: UploadIn) -> dict[str, Any]:
+        if payload.dataset is not None:
+            if self.check_target is None:
+                raise NotFound(f"no dataset {payload.dataset}")
+            self.check_target(principal, payload.dataset)
         upload_id = str(uuid.uuid4())
         key = upload_key(principal.department_id, upload_id, payload.filename)
         now = timeutil.now_ms()
         expires = timeutil.local_iso(now + self.url_expiry_seconds * 1000)
         url = self.presign_put(key, self.url_expiry_seconds)
+        target = {"dataset": payload.dataset} if payload.dataset else {}
         self.store.create({"id": upload_id, "department": principal.department_id, "role": principal.role,
                            "filename": payload.filename, "key": key, "status": "pending",
-                           "created_at": timeutil.local_iso(now), "url_expires_at": expires})
+                           "created_at": timeutil.local_iso(now), "url_expires_at": expires, **target})
         # No header is signed: a plain PUT of the file's bytes is all a gateway sends.
-        return {"id": upload_id, "filename": payload.filename, "status": "pending",
+        return {"id": upload_id, "filename": payload.filename, **target, "status": "pending",
                 "url": url, "method": "PUT", "headers": {}, "expires_at": expires}
 
     def get(self, principal: Principal, upload_id: str) -> dict[str, Any]:
@@ -661,13 +680,15 @@ class Outcome:
 
 
 class UploadIntake:
-    """Reads the file an S3 notification names into the readings pipeline."""
+    """Reads the file an S3 notification names into the readings pipeline, or into
+    its target dataset when the upload was announced with one."""
 
     def __init__(self, store: UploadStore, open_object: Callable[[S3Object], Iterable[bytes]],
                  get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
                  forward: Callable[[list[Reading], dict[str, Any]], Any],
                  record_rejections: Callable[[str, list[dict[str, Any]]], Any],
-                 forget_rejections: Callable[[str], Any], max_future_ms: int = 300_000):
+                 forget_rejections: Callable[[str], Any], max_future_ms: int = 300_000,
+                 load_dataset: Callable[[Iterable[bytes], dict[str, Any], S3Object, str], UploadReport] | None = None):
         self.store = store
         self.open_object = open_object            # raises ObjectSuperseded / ObjectGone
         self.get_devices = get_devices
@@ -675,6 +696,7 @@ class UploadIntake:
         self.record_rejections = record_rejections  # (source, rejections)
         self.forget_rejections = forget_rejections  # (source): drop what an earlier attempt recorded
         self.max_future_ms = max_future_ms
+        self.load_dataset = load_dataset          # (chunks, upload record, object, rejections source) -> report
 
     def process(self, obj: S3Object) -> Outcome:
         upload_id = upload_id_of_key(obj.key)
@@ -705,19 +727,24 @@ class UploadIntake:
         self.forget_rejections(source)
         queue_source = {"kind": "upload", "id": upload_id, "department": record["department"]}
         try:
-            report = read_upload(
-                chunks, record["filename"],
-                department_id=None if record.get("role") == "admin" else record["department"],
-                get_devices=self.get_devices,
-                forward=lambda readings: self.forward(readings, queue_source),
-                record_rejections=lambda rejections: self.record_rejections(source, rejections),
-                max_future_ms=self.max_future_ms)
+            if record.get("dataset"):
+                if self.load_dataset is None:
+                    raise UnreadableUpload("this function does not load datasets")
+                report = self.load_dataset(chunks, record, obj, source)
+            else:
+                report = read_upload(
+                    chunks, record["filename"],
+                    department_id=None if record.get("role") == "admin" else record["department"],
+                    get_devices=self.get_devices,
+                    forward=lambda readings: self.forward(readings, queue_source),
+                    record_rejections=lambda rejections: self.record_rejections(source, rejections),
+                    max_future_ms=self.max_future_ms)
         except UnreadableUpload as exc:
             return self._fail(upload_id, str(exc))
         self.store.finish(upload_id, {"status": "done", "finished_at": timeutil.local_iso(timeutil.now_ms()),
                                       "accepted": report.accepted, "rejected": report.rejected,
                                       "errors": report.errors, "format": report.format,
-                                      "encoding": report.encoding, "lines": report.lines})
+                                      "encoding": report.encoding, "lines": report.lines, **report.extra})
         logger.info("upload read", extra={"upload_id": upload_id, "accepted": report.accepted,
                                           "rejected": report.rejected, "encoding": report.encoding})
         return Outcome("done", upload_id, report.accepted, report.rejected)

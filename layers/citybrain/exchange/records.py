@@ -55,8 +55,7 @@ class Records:
     def load(self, principal: Principal, dataset_id: str, body: Any, request: RequestFacts) -> dict[str, Any]:
         dataset = self.catalog.get(dataset_id)
         if principal.department_id != dataset["owner"]:
-            self._audit(principal.department_id, "refused", dataset, request, details={"attempted": "records.loaded"})
-            raise Forbidden("only the owning department loads records into its dataset")
+            self.refuse_load(principal, dataset, request)
         batch = body.get("records") if isinstance(body, dict) else None
         if not isinstance(batch, list):
             raise ValidationFailed("expected {\"records\": [...]}", [{"field": "records", "message": "a list of records"}])
@@ -80,30 +79,36 @@ class Records:
             if clean is None:
                 rejected.append({"index": index, "errors": errors})
 
-        token = secrets.token_hex(8)
-        version = self._take_lease(dataset_id, token)
+        load = self.begin_load(dataset)
         try:
-            outcome = self._upsert(dataset, accepted, version)
-            now = timeutil.now_ms()
-            summary = {"version": version, "at": timeutil.local_iso(now), "at_ms": now, "rows": len(accepted),
-                       **outcome, "rejected": len(rejected),
-                       "checksum": records_checksum([r for _, r in accepted], validator), "source": "api",
-                       "loaded_by": principal.department_id}
-            if not self.catalog.store.finish_load(dataset_id, token, summary, outcome["inserted"],
-                                                  modified=bool(outcome["inserted"] or outcome["updated"])):
-                raise Conflict("the load outlived its lease and another load may have started; send it again "
-                               "(re-sending is harmless)")
+            load.upsert(accepted)
+            summary = load.finish(rejected=len(rejected), checksum=records_checksum([r for _, r in accepted], validator),
+                                  source="api", loaded_by=principal.department_id)
         except BaseException:
-            self.catalog.store.abort_load(dataset_id, token)
+            load.abort()
             raise
+        version = summary["version"]
         if rejected:
             self.keep_rejections(f"dataset:{dataset_id}:v{version}",
                                  [{"position": r["index"], "errors": r["errors"], "raw": batch[r["index"]]} for r in rejected])
-        self._audit(principal.department_id, "records.loaded", dataset, request,
+        self.audit_load(principal.department_id, dataset, request, summary)
+        return {"dataset_id": dataset_id, "version": version, "accepted": len(accepted),
+                **{k: summary[k] for k in ("inserted", "updated", "unchanged")},
+                "rejected": rejected, "checksum": summary["checksum"]}
+
+    def refuse_load(self, principal: Principal, dataset: dict[str, Any], request: RequestFacts) -> None:
+        self._audit(principal.department_id, "refused", dataset, request, details={"attempted": "records.loaded"})
+        raise Forbidden("only the owning department loads records into its dataset")
+
+    def begin_load(self, dataset: dict[str, Any]) -> "VersionLoad":
+        """Take the dataset's load lease: what is upserted until finish() becomes one version."""
+        token = secrets.token_hex(8)
+        return VersionLoad(self, dataset, token, self._take_lease(dataset["id"], token))
+
+    def audit_load(self, actor: str, dataset: dict[str, Any], request: RequestFacts, summary: dict[str, Any]) -> None:
+        self._audit(actor, "records.loaded", dataset, request,
                     details={k: summary[k] for k in ("version", "rows", "inserted", "updated", "unchanged", "rejected",
                                                      "checksum")})
-        return {"dataset_id": dataset_id, "version": version, "accepted": len(accepted), **outcome,
-                "rejected": rejected, "checksum": summary["checksum"]}
 
     def _take_lease(self, dataset_id: str, token: str) -> int:
         deadline = time.monotonic() + LEASE_WAIT_S
@@ -200,3 +205,52 @@ class Records:
         entry = self.audit.append(actor=actor, action=action, request=request, dataset=dataset["id"],
                                   dataset_owner=dataset["owner"], **extra)
         self.on_audit(entry)
+
+
+class VersionLoad:
+    """One load becoming one version: upserts in blocks under the dataset's lease,
+    renewing it as the load goes on, then records the version and frees the lease
+    in one step. A load that fails midway is aborted: the lease is freed and no
+    version is recorded (records already upserted stay; sending again is harmless)."""
+
+    def __init__(self, records: Records, dataset: dict[str, Any], token: str, version: int):
+        self.records = records
+        self.dataset = dataset
+        self.token = token
+        self.version = version
+        self.rows = 0
+        self.outcome = {"inserted": 0, "updated": 0, "unchanged": 0}
+        self._renewed_ms = timeutil.now_ms()
+
+    def upsert(self, accepted: list[tuple[str, dict[str, Any]]], rows: int | None = None) -> dict[str, int]:
+        """(primary key text, clean record) pairs of one block, each key once; rows: the
+        accepted rows they came from (more when a key repeats). -> inserted/updated/unchanged."""
+        self._keep_lease()
+        outcome = self.records._upsert(self.dataset, accepted, self.version)
+        self.rows += len(accepted) if rows is None else rows
+        for name, count in outcome.items():
+            self.outcome[name] += count
+        return outcome
+
+    def _keep_lease(self) -> None:
+        now = timeutil.now_ms()
+        if now - self._renewed_ms < LEASE_MS // 3:
+            return
+        if not self.records.catalog.store.renew_load(self.dataset["id"], self.token, now, LEASE_MS):
+            raise Conflict("the load outlived its lease and another load may have started; send it again "
+                           "(re-sending is harmless)")
+        self._renewed_ms = now
+
+    def finish(self, *, rejected: int, checksum: str, source: str, loaded_by: str, **extra: Any) -> dict[str, Any]:
+        now = timeutil.now_ms()
+        summary = {"version": self.version, "at": timeutil.local_iso(now), "at_ms": now, "rows": self.rows,
+                   **self.outcome, "rejected": rejected, "checksum": checksum, "source": source,
+                   "loaded_by": loaded_by, **extra}
+        if not self.records.catalog.store.finish_load(self.dataset["id"], self.token, summary, self.outcome["inserted"],
+                                                      modified=bool(self.outcome["inserted"] or self.outcome["updated"])):
+            raise Conflict("the load outlived its lease and another load may have started; send it again "
+                           "(re-sending is harmless)")
+        return summary
+
+    def abort(self) -> None:
+        self.records.catalog.store.abort_load(self.dataset["id"], self.token)

@@ -219,26 +219,31 @@ class RecordValidator:
         self.required = {f.name for f in schema.fields if f.required} | set(primary_key)
 
     def validate(self, record: Any, path: str) -> tuple[dict[str, Any] | None, list[dict[str, str]]]:
-        """-> (clean record, []) or (None, [{field, message}])."""
+        """-> (clean record, []) or (None, [{field, message}]); field paths start with `path`
+        (none: the bare field name, as for a row of an uploaded file)."""
         if not isinstance(record, dict):
-            return None, [{"field": path, "message": "expected an object"}]
+            return None, [{"field": path or "record", "message": "expected an object"}]
+
+        def at(name: str) -> str:
+            return f"{path}.{name}" if path else name
+
         clean: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
         for name, value in record.items():
             spec = self.specs.get(name) if isinstance(name, str) else None
             if spec is None:
-                errors.append({"field": f"{path}.{name}", "message": "not a field of this dataset's schema"})
+                errors.append({"field": at(name), "message": "not a field of this dataset's schema"})
                 continue
             if value is None:
                 continue
             try:
                 clean[name] = coerce(spec, value)
             except BadValue as exc:
-                errors.append({"field": f"{path}.{name}", "message": str(exc)})
+                errors.append({"field": at(name), "message": str(exc)})
         for name in self.schema.names:
-            if name in self.required and name not in clean and not any(e["field"] == f"{path}.{name}" for e in errors):
+            if name in self.required and name not in clean and not any(e["field"] == at(name) for e in errors):
                 why = "part of the primary key" if name in self.primary_key else "required"
-                errors.append({"field": f"{path}.{name}", "message": f"missing ({why})"})
+                errors.append({"field": at(name), "message": f"missing ({why})"})
         if errors:
             return None, errors
         return clean, []

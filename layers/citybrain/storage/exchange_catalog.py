@@ -208,6 +208,18 @@ class DynamoCatalogStore:
         except ddb.exceptions.TransactionCanceledException:
             return False
 
+    def renew_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> bool:
+        """Extend the lease this load holds (a long load); False if it was lost."""
+        ddb = client("dynamodb")
+        try:
+            ddb.update_item(TableName=self.table, Key=_meta_key(dataset_id), UpdateExpression="SET #u = :u",
+                            ConditionExpression="#t = :t",
+                            ExpressionAttributeNames={"#t": "load_token", "#u": "load_until"},
+                            ExpressionAttributeValues={":t": {"S": token}, ":u": {"N": str(now_ms + lease_ms)}})
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def abort_load(self, dataset_id: str, token: str) -> None:
         ddb = client("dynamodb")
         try:

@@ -31,7 +31,7 @@ class DynamoUploadStore:
 
     def start(self, upload_id: str, fields: dict[str, Any]) -> None:
         self._update(upload_id, {**fields, "accepted": 0, "rejected": 0, "errors": []},
-                     remove=("finished_at", "failure", "format", "encoding", "lines"))
+                     remove=("finished_at", "failure", "format", "encoding", "lines", "version", "checksum"))
 
     def finish(self, upload_id: str, fields: dict[str, Any]) -> None:
         self._update(upload_id, fields, remove=() if "failure" in fields else ("failure",))
