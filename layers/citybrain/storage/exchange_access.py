@@ -14,6 +14,7 @@ from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_attr, to_item
 from citybrain.errors import ValidationFailed
+from citybrain.storage.common import query_all
 
 MAX_PAGES = 10
 
@@ -136,13 +137,7 @@ class DynamoAccessStore:
             "TableName": self.grants_table, "IndexName": "dataset-index",
             "KeyConditionExpression": "dataset_id = :d AND consumer = :c",
             "ExpressionAttributeValues": {":d": {"S": dataset_id}, ":c": {"S": consumer}}}
-        out: list[dict[str, Any]] = []
-        while True:
-            response = client("dynamodb").query(**kwargs)
-            out.extend(from_item(raw) for raw in response["Items"])
-            if not response.get("LastEvaluatedKey"):
-                return out
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [from_item(raw) for raw in query_all(**kwargs)]
 
     def grants(self, index: str | None, key: str | None, dataset_id: str | None, limit: int,
                cursor: dict | None) -> tuple[list[dict], dict | None]:

@@ -22,7 +22,7 @@ from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_attr, to_item
 from citybrain.errors import ValidationFailed
 from citybrain.exchange.catalog import IndexEntry, index_entry
-from citybrain.storage.common import batch_get, chunks
+from citybrain.storage.common import batch_get, batch_write, query_all
 
 BUCKETS = 256
 CATALOG = "CATALOG"
@@ -122,15 +122,10 @@ class DynamoCatalogStore:
         kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :c AND begins_with(sk, :b)",
                                   "ExpressionAttributeValues": {":c": {"S": CATALOG}, ":b": {"S": "B#"}},
                                   "ConsistentRead": True}
-        while True:
-            response = client("dynamodb").query(**kwargs)
-            for item in response["Items"]:
-                for name, value in item.items():
-                    if name.startswith(ENTRY_PREFIX):
-                        compact[name[len(ENTRY_PREFIX):]] = value["S"]
-            if not response.get("LastEvaluatedKey"):
-                break
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in query_all(**kwargs):
+            for name, value in item.items():
+                if name.startswith(ENTRY_PREFIX):
+                    compact[name[len(ENTRY_PREFIX):]] = value["S"]
         # Entries that did not change keep their parsed form.
         self._index = {dataset_id: (self._index[dataset_id] if self._compact.get(dataset_id) == text
                                     else IndexEntry(dataset_id, text))
@@ -153,21 +148,11 @@ class DynamoCatalogStore:
                 count += 1
         requests = [{"PutRequest": {"Item": {"pk": {"S": CATALOG}, "sk": {"S": f"B#{b:03d}"},
                                              **buckets.get(f"B#{b:03d}", {})}}} for b in range(BUCKETS)]
-        for part in chunks(requests, 25):
-            self._batch_write(part)
+        batch_write(self.table, requests)
         client("dynamodb").update_item(TableName=self.table, Key=GENERATION, UpdateExpression="ADD #n :one",
                                        ExpressionAttributeNames={"#n": "n"},
                                        ExpressionAttributeValues={":one": {"N": "1"}})
         return count
-
-    def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        pending = {self.table: requests}
-        for attempt in range(8):
-            pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-            if not pending:
-                return
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))
-        raise RuntimeError("DynamoDB kept catalog items unprocessed after retries")
 
     # -- loads and versions ----------------------------------------------------------
     def begin_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> int | None:

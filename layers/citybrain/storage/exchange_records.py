@@ -9,14 +9,13 @@ page at a time, so memory stays one page however large the dataset is.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_attr, to_item
 from citybrain.exchange.rows import Position, shard_of
-from citybrain.storage.common import batch_get, chunks
+from citybrain.storage.common import batch_get, batch_write
 
 MAX_READS = 20  # Query calls one page may take while filters skip records; the cursor resumes after them
 
@@ -44,16 +43,7 @@ class DynamoRecordStore:
         requests = [{"PutRequest": {"Item": to_item({
             "part": part_of(dataset_id, shard_of(row, shards)), "row": row, "data": data, "sum": checksum,
             "ver": version})}} for row, data, checksum in records]
-        ddb = client("dynamodb")
-        for part in chunks(requests, 25):
-            pending = {self.table: part}
-            for attempt in range(10):
-                pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 2.0))
-            else:
-                raise RuntimeError("DynamoDB kept records unprocessed after retries")
+        batch_write(self.table, requests)
 
     def get(self, dataset_id: str, shards: int, row: str, fields: list[str]) -> dict[str, Any] | None:
         names, projection = _projection(fields)

@@ -8,6 +8,7 @@ from typing import Any
 from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item
+from citybrain.storage.common import query_all
 
 
 class DynamoStatsStore:
@@ -35,10 +36,4 @@ class DynamoStatsStore:
     def day(self, day: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self.table, "IndexName": "period-index",
                                   "KeyConditionExpression": "period = :d", "ExpressionAttributeValues": {":d": {"S": day}}}
-        out: list[dict[str, Any]] = []
-        while True:
-            response = client("dynamodb").query(**kwargs)
-            out.extend(from_item(raw) for raw in response["Items"])
-            if not response.get("LastEvaluatedKey"):
-                return out
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [from_item(raw) for raw in query_all(**kwargs)]

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from citybrain import timeutil
 from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_item
-from citybrain.storage.common import chunks
+from citybrain.storage.common import batch_write
 
 RAW_LIMIT = 4000  # characters of the rejected input kept beside the reason
 
@@ -30,17 +29,7 @@ class RejectionStore:
                 "source": source, "seq": f"{int(r['position']):09d}#{now}",
                 "position": int(r["position"]), "errors": r["errors"], "raw": raw_text[:RAW_LIMIT],
                 "rejected_at": timeutil.local_iso(now), "expires_at": expires})}})
-        ddb = client("dynamodb")
-        for part in chunks(items, 25):
-            pending = {settings.rejections_table: part}
-            for attempt in range(8):
-                response = ddb.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept rejections unprocessed after retries")
+        batch_write(settings.rejections_table, items)
 
     def list(self, source: str, limit: int = 20) -> list[dict[str, Any]]:
         response = client("dynamodb").query(

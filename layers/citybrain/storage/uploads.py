@@ -2,13 +2,12 @@
 bucket, and "once per object" for the notifications that announce them."""
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Iterator
 
 from citybrain.aws import client
 from citybrain.config import get_settings
 from citybrain.dynamo import from_item, to_attr, to_item
-from citybrain.storage.common import chunks
+from citybrain.storage.common import batch_write
 from citybrain.uploads import ObjectGone, ObjectSuperseded, S3Object
 
 CHUNK_BYTES = 1 << 20          # what one read of the object's body returns
@@ -91,16 +90,8 @@ def forget_rejections(source: str) -> int:
                               "ExpressionAttributeValues": {":s": {"S": source}}, "ProjectionExpression": "#s, #q"}
     while True:
         page = ddb.query(**kwargs)
-        for part in chunks(page["Items"], 25):
-            pending = {table: [{"DeleteRequest": {"Key": key}} for key in part]}
-            for attempt in range(8):
-                pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                time.sleep(min(0.05 * 2 ** attempt, 1.0))
-            else:
-                raise RuntimeError("DynamoDB kept rejection deletes unprocessed after retries")
-            deleted += len(part)
+        batch_write(table, [{"DeleteRequest": {"Key": key}} for key in page["Items"]])
+        deleted += len(page["Items"])
         if "LastEvaluatedKey" not in page:
             return deleted
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
