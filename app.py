@@ -1,4 +1,5 @@
 """City Brain: the Chalice app. It registers the blueprints and nothing else."""
+
 from chalice import Chalice
 
 from functions import alerts, departments, devices, exchange, http, readings, uploads

@@ -37,7 +37,9 @@ def list_devices():
     for name, allowed in (("town", Town), ("type", DeviceType), ("domain", Domain)):
         if params.get(name):
             if params[name] not in {v.value for v in allowed}:
-                raise ValidationFailed(f"unknown {name}", [{"field": name, "message": f"one of: {', '.join(v.value for v in allowed)}"}])
+                raise ValidationFailed(
+                    f"unknown {name}", [{"field": name, "message": f"one of: {', '.join(v.value for v in allowed)}"}]
+                )
             filters[name] = params[name]
     limit = paging.parse_limit(params.get("limit"))
     items, last = devices().store.list(filters, limit, paging.decode_cursor(params.get("cursor")))

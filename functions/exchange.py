@@ -1,4 +1,5 @@
 """Data exchange over HTTP: catalog, records, access requests, grants, audit, statistics."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -45,8 +46,12 @@ def search_datasets():
     principal(bp.current_request)
     params = query(bp.current_request)
     filters = {k: params[k] for k in ("domain", "owner", "keyword", "sensitivity") if params.get(k)}
-    result = _exchange().catalog.search(params.get("q"), filters, paging.parse_limit(params.get("limit"), 20, 100),
-                                        paging.decode_cursor(params.get("cursor")))
+    result = _exchange().catalog.search(
+        params.get("q"),
+        filters,
+        paging.parse_limit(params.get("limit"), 20, 100),
+        paging.decode_cursor(params.get("cursor")),
+    )
     return respond({**result, "next_cursor": paging.encode_cursor(result["next_cursor"])})
 
 
@@ -71,8 +76,9 @@ def update_dataset(dataset_id):
 def dataset_versions(dataset_id):
     principal(bp.current_request)
     params = query(bp.current_request)
-    items, last = _exchange().catalog.versions(dataset_id, paging.parse_limit(params.get("limit"), 20, 100),
-                                               paging.decode_cursor(params.get("cursor")))
+    items, last = _exchange().catalog.versions(
+        dataset_id, paging.parse_limit(params.get("limit"), 20, 100), paging.decode_cursor(params.get("cursor"))
+    )
     return respond(_page(items, last))
 
 
@@ -92,7 +98,11 @@ def catalog_jsonld():
 def _stage_prefix(request) -> str:
     """`/prod` behind API Gateway's default endpoint, nothing behind a custom domain or locally."""
     actual = (request.context or {}).get("path") or ""
-    return actual[: -len(request.path)] if request.path and actual.endswith(request.path) and actual != request.path else ""
+    return (
+        actual[: -len(request.path)]
+        if request.path and actual.endswith(request.path) and actual != request.path
+        else ""
+    )
 
 
 # -- records -------------------------------------------------------------------------
@@ -116,16 +126,22 @@ def request_access(dataset_id):
 
     caller = principal(bp.current_request)
     body = body_of(bp.current_request)
-    return respond(_exchange().access.request(caller, dataset_id, AccessRequestIn.model_validate(body), _facts(body)), 201)
+    return respond(
+        _exchange().access.request(caller, dataset_id, AccessRequestIn.model_validate(body), _facts(body)), 201
+    )
 
 
 @route(bp, "/v1/access-requests", methods=["GET"])
 def list_access_requests():
     caller = principal(bp.current_request)
     params = query(bp.current_request)
-    items, last = _exchange().access.list_requests(caller, params.get("role") or None, params.get("status") or None,
-                                                   paging.parse_limit(params.get("limit")),
-                                                   paging.decode_cursor(params.get("cursor")))
+    items, last = _exchange().access.list_requests(
+        caller,
+        params.get("role") or None,
+        params.get("status") or None,
+        paging.parse_limit(params.get("limit")),
+        paging.decode_cursor(params.get("cursor")),
+    )
     return respond(_page(items, last))
 
 
@@ -148,9 +164,13 @@ def decide_access_request(request_id):
 def list_grants():
     caller = principal(bp.current_request)
     params = query(bp.current_request)
-    items, last = _exchange().access.list_grants(caller, params.get("role") or None, params.get("dataset") or None,
-                                                 paging.parse_limit(params.get("limit")),
-                                                 paging.decode_cursor(params.get("cursor")))
+    items, last = _exchange().access.list_grants(
+        caller,
+        params.get("role") or None,
+        params.get("dataset") or None,
+        paging.parse_limit(params.get("limit")),
+        paging.decode_cursor(params.get("cursor")),
+    )
     return respond(_page(items, last))
 
 

@@ -2,6 +2,7 @@
 
 Errors leave as {"code", "message", "errors": [{field, message}]}; a client
 mistake is never a 500."""
+
 from __future__ import annotations
 
 import functools
@@ -20,8 +21,9 @@ JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 def respond(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
-                    headers={**JSON, **(headers or {})})
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, default=str), status_code=status, headers={**JSON, **(headers or {})}
+    )
 
 
 def error_response(exc: ClientError) -> Response:
@@ -33,6 +35,7 @@ def route(blueprint: Blueprint, path: str, **options):
 
     Chalice turns any exception of a view into its own 500 before middleware
     sees it, so the mapping has to wrap the view itself."""
+
     def decorate(view):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
@@ -45,9 +48,17 @@ def route(blueprint: Blueprint, path: str, **options):
             except Exception:
                 request = blueprint.current_request
                 logger.exception("unhandled error", extra={"path": request.path, "method": request.method})
-                return respond({"code": "InternalError", "message": "internal error; the request id is in the logs",
-                                "request_id": logger.get_correlation_id()}, 500)
+                return respond(
+                    {
+                        "code": "InternalError",
+                        "message": "internal error; the request id is in the logs",
+                        "request_id": logger.get_correlation_id(),
+                    },
+                    500,
+                )
+
         return blueprint.route(path, **options)(guarded)
+
     return decorate
 
 

@@ -15,8 +15,14 @@ def post_readings():
     from citybrain.storage.rejections import RejectionStore
 
     caller = principal(bp.current_request)
-    result = accept_readings(caller, body_of(bp.current_request), devices().store.get_many, enqueue_readings,
-                             RejectionStore().record, get_settings().max_future_skew_seconds * 1000)
+    result = accept_readings(
+        caller,
+        body_of(bp.current_request),
+        devices().store.get_many,
+        enqueue_readings,
+        RejectionStore().record,
+        get_settings().max_future_skew_seconds * 1000,
+    )
     metrics.add_metric(name="ReadingsAccepted", unit="Count", value=result["accepted"])
     metrics.add_metric(name="ReadingsRejected", unit="Count", value=len(result["rejected"]))
     return respond(result, 202)
@@ -33,8 +39,9 @@ def process_readings(event):
     # poison message does not count as a function error.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
-        return process_partial_response(event=event.to_dict(), record_handler=_store_message,
-                                        processor=processor, context=event.context)
+        return process_partial_response(
+            event=event.to_dict(), record_handler=_store_message, processor=processor, context=event.context
+        )
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()

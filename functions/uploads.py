@@ -15,12 +15,14 @@ def _uploads(body=None):
 
 def _check_target(body):
     """A load of a dataset is announced by its owner; a refusal is audited like a records POST's."""
+
     def check(caller, dataset_id):
         from citybrain.exchange.audit import RequestFacts
         from citybrain.exchange.uploads import check_target
         from citybrain.services import exchange
 
         check_target(exchange().records, caller, dataset_id, RequestFacts("POST", "/v1/uploads", {}, body))
+
     return check
 
 
@@ -46,9 +48,12 @@ def process_uploads(event):
     from citybrain.observability import metrics
 
     try:
-        return process_partial_response(event=event.to_dict(), record_handler=_read_notified,
-                                        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
-                                        context=event.context)
+        return process_partial_response(
+            event=event.to_dict(),
+            record_handler=_read_notified,
+            processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
+            context=event.context,
+        )
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
@@ -81,10 +86,16 @@ def _read_object(s3_object):
         known.update(found)
         return found
 
-    intake = UploadIntake(DynamoUploadStore(), open_object, get_devices,
-                          lambda readings, source: send_messages(pack_messages(readings, source, known)),
-                          RejectionStore().record, forget_rejections, get_settings().max_future_skew_seconds * 1000,
-                          load_dataset=_load_dataset)
+    intake = UploadIntake(
+        DynamoUploadStore(),
+        open_object,
+        get_devices,
+        lambda readings, source: send_messages(pack_messages(readings, source, known)),
+        RejectionStore().record,
+        forget_rejections,
+        get_settings().max_future_skew_seconds * 1000,
+        load_dataset=_load_dataset,
+    )
     outcome = intake.process(S3Object(**s3_object))
     if outcome.status in ("done", "failed"):
         metrics.add_metric(name="UploadsProcessed", unit="Count", value=1)

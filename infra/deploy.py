@@ -8,6 +8,7 @@ idempotent). Without it, a first deploy generates a key and prints it once; a
 later deploy leaves the existing admin key alone, so redeploying never adds keys
 behind the operator's back.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,10 @@ def ensure_admin(stack: str, region: str, api_key: str | None) -> str | None:
     generated = None
     if not api_key:
         if departments.store.get_department(ADMIN_DEPARTMENT):
-            print(f"admin key: already set up in {outputs['DepartmentsTable']}; "
-                  "set CITYBRAIN_ADMIN_KEY to install another")
+            print(
+                f"admin key: already set up in {outputs['DepartmentsTable']}; "
+                "set CITYBRAIN_ADMIN_KEY to install another"
+            )
             return None
         api_key = generated = new_key()
     departments.ensure_admin(api_key)

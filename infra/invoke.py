@@ -5,6 +5,7 @@ of the running local stack (`make up`), and print what it returns.
 FN is an event handler's name (`process_readings`, a schedule…) or `api_handler`
 for an API Gateway event. Nothing is taken off a queue: the event is the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,12 +33,14 @@ def _answers(url: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    from infra.local.settings import (STACK_NAME, LocalSettings, aws_environment, function_environment,
-                                      stack_environment)
+    from infra.local.settings import STACK_NAME, LocalSettings, aws_environment, function_environment, stack_environment
 
     if len(argv) != 2 or not argv[0] or not argv[1]:
-        return fail("usage: make invoke FN=<handler> EVENT=events/<file>.json\n"
-                    "   e.g. make invoke FN=process_readings EVENT=events/sqs-readings.json", 2)
+        return fail(
+            "usage: make invoke FN=<handler> EVENT=events/<file>.json\n"
+            "   e.g. make invoke FN=process_readings EVENT=events/sqs-readings.json",
+            2,
+        )
     name, event_path = argv
     try:
         event = json.loads(Path(event_path).read_text(encoding="utf-8"))
@@ -48,15 +51,19 @@ def main(argv: list[str]) -> int:
 
     settings = LocalSettings.from_env()
     if not _answers(f"{settings.aws_endpoint}/moto-api/"):
-        return fail(f"make invoke runs the handler against the local stack's emulated AWS, but nothing answers at "
-                    f"{settings.aws_endpoint}.\nStart `make up` in another terminal first "
-                    f"(or set CITYBRAIN_AWS_PORT to the port it uses).")
+        return fail(
+            f"make invoke runs the handler against the local stack's emulated AWS, but nothing answers at "
+            f"{settings.aws_endpoint}.\nStart `make up` in another terminal first "
+            f"(or set CITYBRAIN_AWS_PORT to the port it uses)."
+        )
     os.environ.update(aws_environment(settings.aws_endpoint, settings.region))
     try:
         stack = stack_environment(STACK_NAME)
     except Exception as exc:
-        return fail(f"the emulated AWS at {settings.aws_endpoint} has no {STACK_NAME} stack ({exc}); "
-                    f"is it the one `make up` started?")
+        return fail(
+            f"the emulated AWS at {settings.aws_endpoint} has no {STACK_NAME} stack ({exc}); "
+            f"is it the one `make up` started?"
+        )
     os.environ.update({**function_environment(), **stack})
 
     from infra.local import runtime

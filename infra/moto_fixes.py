@@ -23,6 +23,7 @@
   headers still come from moto's serializer.
 Semantics are moto's own.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,8 +55,11 @@ def _item_reads_dumped_directly() -> None:
             return original(self, context)
         status, headers, _ = ActionResult({}).execute_result(context)  # moto's own status and headers
         result = {k: v for k, v in self.result.items() if v is not None}
-        return status, headers, json.dumps(result, separators=(",", ":"),
-                                           default=lambda value: base64.b64encode(value).decode())
+        return (
+            status,
+            headers,
+            json.dumps(result, separators=(",", ":"), default=lambda value: base64.b64encode(value).decode()),
+        )
 
     DynamoResult.execute_result = execute_result
     DynamoResult._citybrain_direct_dump = True
@@ -77,22 +81,55 @@ def _partition_only_queries() -> None:
     def plain(value: Any) -> Any:
         return Decimal(value.value) if value.type == "N" else value.value
 
-    def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key, scan_index_forward,
-              projection_expressions, index_name=None, consistent_read=False, filter_expression=None,
-              hash_key_conditions=None, range_key_conditions=None, **filter_kwargs):
-        if (index_name or filter_kwargs or not self.range_key_attr or hash_key is None
-                or (range_key_conditions and len(range_key_conditions) > 1)):
-            return original(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                            scan_index_forward, projection_expressions, index_name, consistent_read,
-                            filter_expression, hash_key_conditions=hash_key_conditions,
-                            range_key_conditions=range_key_conditions, **filter_kwargs)
+    def query(
+        self,
+        hash_key,
+        range_comparison,
+        range_objs,
+        limit,
+        exclusive_start_key,
+        scan_index_forward,
+        projection_expressions,
+        index_name=None,
+        consistent_read=False,
+        filter_expression=None,
+        hash_key_conditions=None,
+        range_key_conditions=None,
+        **filter_kwargs,
+    ):
+        if (
+            index_name
+            or filter_kwargs
+            or not self.range_key_attr
+            or hash_key is None
+            or (range_key_conditions and len(range_key_conditions) > 1)
+        ):
+            return original(
+                self,
+                hash_key,
+                range_comparison,
+                range_objs,
+                limit,
+                exclusive_start_key,
+                scan_index_forward,
+                projection_expressions,
+                index_name,
+                consistent_read,
+                filter_expression,
+                hash_key_conditions=hash_key_conditions,
+                range_key_conditions=range_key_conditions,
+                **filter_kwargs,
+            )
         partition = self.items.get(hash_key) or {}  # .get: the items dict is a defaultdict
         ascending = sorted(partition.values(), key=lambda item: plain(item.range_key))
         if exclusive_start_key is not None:
             keys = [plain(item.range_key) for item in ascending]
             start = plain(DynamoType(exclusive_start_key[self.range_key_attr]))
-            candidates = (ascending[bisect.bisect_right(keys, start):] if scan_index_forward
-                          else ascending[:bisect.bisect_left(keys, start)][::-1])
+            candidates = (
+                ascending[bisect.bisect_right(keys, start) :]
+                if scan_index_forward
+                else ascending[: bisect.bisect_left(keys, start)][::-1]
+            )
         else:
             candidates = ascending if scan_index_forward else ascending[::-1]
         results: list[Any] = []
@@ -111,8 +148,11 @@ def _partition_only_queries() -> None:
         if filter_expression is not None:
             results = [item for item in results if filter_expression.expr(item)]
         # Projections build new items; otherwise hand out copies, as moto does, never the stored items.
-        results = ([project(item, projection_expressions) for item in results] if projection_expressions
-                   else copy.deepcopy(results))
+        results = (
+            [project(item, projection_expressions) for item in results]
+            if projection_expressions
+            else copy.deepcopy(results)
+        )
         return results, scanned, last_evaluated_key
 
     def project(self, projection_expressions):
@@ -218,15 +258,30 @@ def _item_level_transaction_rollback() -> None:
                 if op_type != "ConditionCheck":
                     touched.append((table_name, key, copy.deepcopy(current)))
                 if op_type == "Put":
-                    self.put_item(table_name, op["Item"], condition_expression=condition,
-                                  expression_attribute_names=names, expression_attribute_values=values)
+                    self.put_item(
+                        table_name,
+                        op["Item"],
+                        condition_expression=condition,
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
+                    )
                 elif op_type == "Delete":
-                    self.delete_item(table_name, key, condition_expression=condition,
-                                     expression_attribute_names=names, expression_attribute_values=values)
+                    self.delete_item(
+                        table_name,
+                        key,
+                        condition_expression=condition,
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
+                    )
                 elif op_type == "Update":
-                    self.update_item(table_name, key, update_expression=op["UpdateExpression"],
-                                     condition_expression=condition, expression_attribute_names=names,
-                                     expression_attribute_values=values)
+                    self.update_item(
+                        table_name,
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        condition_expression=condition,
+                        expression_attribute_names=names,
+                        expression_attribute_values=values,
+                    )
                 errors.append((None, None, None))
             except (MultipleTransactionsException, MockValidationException):
                 rollback()

@@ -12,6 +12,7 @@ every object in it. Read the storage modules (layers/citybrain/storage) when a
 function starts calling something new: a missing action is an AccessDenied in
 the cloud that moto never shows.
 """
+
 from __future__ import annotations
 
 ACCESS: dict[str, dict[str, list[str]]] = {
@@ -31,21 +32,42 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "ReadingsQueue": ["sqs:SendMessage"],
         # exchange: a dataset, its index entry and generation change in one transaction (Put/Update);
         # loads take a lease and a version number (UpdateItem), search reads the index (Query) and a page's metadata
-        "DatasetsTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                          "dynamodb:BatchGetItem"],
+        "DatasetsTable": [
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+        ],
         # records: upsert in batches after reading the stored checksums; pulls page through the shards
         "RecordsTable": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query"],
         # a decision moves the request and issues the grant in one transaction; inboxes query the indexes
-        "AccessRequestsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query",
-                                "dynamodb:Scan"],
-        "GrantsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"],
+        "AccessRequestsTable": [
+            "dynamodb:PutItem",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+        ],
+        "GrantsTable": [
+            "dynamodb:PutItem",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:Query",
+            "dynamodb:Scan",
+        ],
         # the audit chain: conditional Put of the next entry, Query for the head, the views and verify (never Update/Delete)
         "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
         "ExchangeStatsTable": ["dynamodb:UpdateItem", "dynamodb:Query"],
         # alerts: listed through their indexes, read by id; acknowledge/resolve write the alert, its
         # (device, rule) slot and the pending notification in one transaction, cleared once published
-        "AlertsTable": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem",
-                        "dynamodb:ConditionCheckItem"],
+        "AlertsTable": [
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ],
         "AlertsTopic": ["sns:Publish"],
     },
     "process_readings": {
@@ -57,8 +79,13 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "ArchiveBucket/readings/*": ["s3:PutObject"],
         # the rules' events: the active alerts' slots are read (BatchGetItem, GetItem after a conflict);
         # alert, slot and pending notification move in one transaction (Put, Delete, ConditionCheck)
-        "AlertsTable": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
-                        "dynamodb:ConditionCheckItem"],
+        "AlertsTable": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ],
         "AlertsTopic": ["sns:Publish"],
     },
     "process_uploads": {
@@ -86,8 +113,13 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "DevicesTable": ["dynamodb:Scan"],
         # the rule state of a device found silent notes its open offline alert (versioned UpdateItem)
         "DeviceStateTable": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
-        "AlertsTable": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem",
-                        "dynamodb:ConditionCheckItem"],
+        "AlertsTable": [
+            "dynamodb:BatchGetItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        ],
         "AlertsTopic": ["sns:Publish"],
     },
     "retry_alert_notifications": {

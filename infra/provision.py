@@ -4,6 +4,7 @@ The same definitions go into the cloud template. moto's CloudFormation ignores
 bucket notifications and TTL, so those two are read from the same definitions
 and applied through the API afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,18 +29,26 @@ def provision(stack_name: str = "citybrain-local") -> dict[str, str]:
         cfn.describe_stacks(StackName=stack_name)
     except cfn.exceptions.ClientError:
         cfn.create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
-        cfn.get_waiter("stack_create_complete").wait(StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"]
-                for r in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
-                if "LogicalResourceId" in r}  # moto lists resource types it skipped without ids
-    outputs = {o["OutputKey"]: o["OutputValue"]
-               for o in cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])}
+        cfn.get_waiter("stack_create_complete").wait(
+            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+        if "LogicalResourceId" in r
+    }  # moto lists resource types it skipped without ids
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
+    }
     _apply_what_cloudformation_ignored(template, physical, outputs)
     return {env_name(key): value for key, value in outputs.items()}
 
 
 def _queue_arn(queue_url: str) -> str:
-    return boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
 
 
 def _resolve(value, physical: dict[str, str], outputs: dict[str, str]):
@@ -68,10 +77,12 @@ def _apply_what_cloudformation_ignored(template: dict, physical: dict[str, str],
                 boto3.client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": policy})
         if resource["Type"] == "AWS::DynamoDB::Table" and "TimeToLiveSpecification" in props:
             boto3.client("dynamodb").update_time_to_live(
-                TableName=physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"])
+                TableName=physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"]
+            )
         if resource["Type"] == "AWS::S3::Bucket" and "NotificationConfiguration" in props:
             queues = []
             for config in props["NotificationConfiguration"].get("QueueConfigurations", []):
                 queues.append({"QueueArn": _resolve(config["Queue"], physical, outputs), "Events": [config["Event"]]})
             boto3.client("s3").put_bucket_notification_configuration(
-                Bucket=physical[logical_id], NotificationConfiguration={"QueueConfigurations": queues})
+                Bucket=physical[logical_id], NotificationConfiguration={"QueueConfigurations": queues}
+            )

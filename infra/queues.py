@@ -5,6 +5,7 @@ placeholders, `citybrain-<name>`, standing for the `<Name>Queue` resource (whose
 real name CloudFormation generates). The cloud packaging and the local trigger
 pump both resolve them here, so a new queue needs no mapping anywhere else.
 """
+
 from __future__ import annotations
 
 PLACEHOLDER_PREFIX = "citybrain-"

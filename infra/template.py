@@ -21,6 +21,7 @@ Chalice fails the build instead of shipping a half-wired template.
     python -m infra.template write --stage prod --out build/prod/merge-template.json
     python -m infra.template check build/prod/sam.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,9 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class Function:
     """One Lambda function of the app, named as Chalice names its resources."""
-    name: str                 # Chalice's name: api_handler, process_readings…
-    logical_id: str           # its AWS::Serverless::Function
+
+    name: str  # Chalice's name: api_handler, process_readings…
+    logical_id: str  # its AWS::Serverless::Function
     queue: str | None = None  # logical id of the queue that triggers it
     event_id: str | None = None  # its SQS event inside the function
 
@@ -84,8 +86,14 @@ def app_functions() -> list[Function]:
     for source in app.event_sources:
         if isinstance(source, SQSEventConfig):
             queue = queue_logical_id(source.queue or queue_name_of_arn(source.queue_arn))
-            functions.append(Function(source.name, to_cfn_resource_name(source.name), queue,
-                                      to_cfn_resource_name(f"{source.name}-sqs-event-source")))
+            functions.append(
+                Function(
+                    source.name,
+                    to_cfn_resource_name(source.name),
+                    queue,
+                    to_cfn_resource_name(f"{source.name}-sqs-event-source"),
+                )
+            )
         else:  # schedules and the like: no event to rewire, but a role, logs and alarms all the same
             functions.append(Function(source.name, to_cfn_resource_name(source.name)))
     functions += [Function(f.name, to_cfn_resource_name(f.name)) for f in app.pure_lambda_functions]
@@ -114,29 +122,52 @@ def _statements(target: str, actions: list[str], resources: dict[str, Any]) -> l
         if bucket_actions:
             out.append({"Sid": _sid(logical_id), "Effect": "Allow", "Action": bucket_actions, "Resource": arn})
         if object_actions:
-            out.append({"Sid": _sid(logical_id, "Objects", key_pattern), "Effect": "Allow", "Action": object_actions,
-                        "Resource": {"Fn::Sub": f"${{{logical_id}.Arn}}/{key_pattern or '*'}"}})
+            out.append(
+                {
+                    "Sid": _sid(logical_id, "Objects", key_pattern),
+                    "Effect": "Allow",
+                    "Action": object_actions,
+                    "Resource": {"Fn::Sub": f"${{{logical_id}.Arn}}/{key_pattern or '*'}"},
+                }
+            )
         return out
     if key_pattern:
         raise TemplateError(f"{target}: only buckets take a key pattern")
     if kind == "AWS::SNS::Topic":
         arn = {"Ref": logical_id}
     resource: Any = arn
-    if kind == "AWS::DynamoDB::Table" and (props.get("GlobalSecondaryIndexes") or props.get("LocalSecondaryIndexes")) \
-            and {"dynamodb:Query", "dynamodb:Scan"} & set(actions):
+    if (
+        kind == "AWS::DynamoDB::Table"
+        and (props.get("GlobalSecondaryIndexes") or props.get("LocalSecondaryIndexes"))
+        and {"dynamodb:Query", "dynamodb:Scan"} & set(actions)
+    ):
         resource = [arn, {"Fn::Sub": f"${{{logical_id}.Arn}}/index/*"}]
     return [{"Sid": _sid(logical_id), "Effect": "Allow", "Action": actions, "Resource": resource}]
 
 
 def role_policy(function: Function, resources: dict[str, Any]) -> dict[str, Any]:
     if function.name not in ACCESS:
-        raise TemplateError(f"function {function.name} has no entry in infra/permissions.py: "
-                            "say what it may do there (an empty dict if nothing)")
-    statements = [{"Sid": "OwnLogGroup", "Effect": "Allow", "Action": LOG_WRITER,
-                   "Resource": {"Fn::GetAtt": [function.log_group_id, "Arn"]}}]
+        raise TemplateError(
+            f"function {function.name} has no entry in infra/permissions.py: "
+            "say what it may do there (an empty dict if nothing)"
+        )
+    statements = [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": LOG_WRITER,
+            "Resource": {"Fn::GetAtt": [function.log_group_id, "Arn"]},
+        }
+    ]
     if function.queue:
-        statements.append({"Sid": _sid("Consume", function.queue), "Effect": "Allow", "Action": QUEUE_CONSUMER,
-                           "Resource": {"Fn::GetAtt": [function.queue, "Arn"]}})
+        statements.append(
+            {
+                "Sid": _sid("Consume", function.queue),
+                "Effect": "Allow",
+                "Action": QUEUE_CONSUMER,
+                "Resource": {"Fn::GetAtt": [function.queue, "Arn"]},
+            }
+        )
     for target, actions in ACCESS[function.name].items():
         statements += _statements(target, actions, resources)
     sids = [s["Sid"] for s in statements]
@@ -157,13 +188,23 @@ def dead_letter_queues(resources: dict[str, Any]) -> list[str]:
 
 
 def _alarm(description: str, namespace: str, metric: str, dimension: dict[str, Any], statistic: str) -> dict:
-    return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-        "AlarmDescription": description,
-        "Namespace": namespace, "MetricName": metric, "Dimensions": [dimension],
-        "Statistic": statistic, "Period": 300, "EvaluationPeriods": 1,
-        "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
-        "AlarmActions": [{"Ref": ALARMS_TOPIC}], "OKActions": [{"Ref": ALARMS_TOPIC}],
-    }}
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [dimension],
+            "Statistic": statistic,
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": ALARMS_TOPIC}],
+            "OKActions": [{"Ref": ALARMS_TOPIC}],
+        },
+    }
 
 
 def alarms(functions: list[Function], resources: dict[str, Any]) -> dict[str, Any]:
@@ -172,12 +213,19 @@ def alarms(functions: list[Function], resources: dict[str, Any]) -> dict[str, An
         out[f"{queue}DepthAlarm"] = _alarm(
             f"Messages parked in {queue}: they failed every retry and wait for an operator "
             "(inspect, fix, then redrive them).",
-            "AWS/SQS", "ApproximateNumberOfMessagesVisible",
-            {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}, "Maximum")
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}},
+            "Maximum",
+        )
     for function in functions:
         out[f"{function.logical_id}ErrorsAlarm"] = _alarm(
             f"{function.name} failed invocations (unhandled errors, timeouts, out of memory).",
-            "AWS/Lambda", "Errors", {"Name": "FunctionName", "Value": {"Ref": function.logical_id}}, "Sum")
+            "AWS/Lambda",
+            "Errors",
+            {"Name": "FunctionName", "Value": {"Ref": function.logical_id}},
+            "Sum",
+        )
     return out
 
 
@@ -197,33 +245,57 @@ def build(functions: list[Function] | None = None) -> dict[str, Any]:
 
     for function in functions:
         if function.queue and resources.get(function.queue, {}).get("Type") != "AWS::SQS::Queue":
-            raise TemplateError(f"{function.name} is triggered by {function.queue}, "
-                                "which infra/resources.json does not define as a queue")
-        properties: dict[str, Any] = {"FunctionName": {"Fn::Sub": function.physical_name},
-                                      "Environment": {"Variables": dict(environment)}}
+            raise TemplateError(
+                f"{function.name} is triggered by {function.queue}, "
+                "which infra/resources.json does not define as a queue"
+            )
+        properties: dict[str, Any] = {
+            "FunctionName": {"Fn::Sub": function.physical_name},
+            "Environment": {"Variables": dict(environment)},
+        }
         if function.event_id:
             # Chalice's Queue is {"Fn::Sub": "arn:…:citybrain-<name>"}; the deep merge would keep that
             # key beside a GetAtt, so the real ARN goes in as the same Fn::Sub key, replacing it.
-            properties["Events"] = {function.event_id: {"Properties": {
-                "Queue": {"Fn::Sub": f"${{{function.queue}.Arn}}"},
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-            }}}
+            properties["Events"] = {
+                function.event_id: {
+                    "Properties": {
+                        "Queue": {"Fn::Sub": f"${{{function.queue}.Arn}}"},
+                        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    }
+                }
+            }
         merged[function.logical_id] = {"DependsOn": [function.log_group_id], "Properties": properties}
-        merged[function.log_group_id] = {"Type": "AWS::Logs::LogGroup", "Properties": {
-            "LogGroupName": {"Fn::Sub": f"/aws/lambda/{function.physical_name}"},
-            "RetentionInDays": LOG_RETENTION_DAYS}}
-        merged[function.role_id] = {"Properties": {"Policies": [
-            {"PolicyName": f"{function.role_id}Policy", "PolicyDocument": role_policy(function, resources)}]}}
+        merged[function.log_group_id] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": {"Fn::Sub": f"/aws/lambda/{function.physical_name}"},
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        }
+        merged[function.role_id] = {
+            "Properties": {
+                "Policies": [
+                    {"PolicyName": f"{function.role_id}Policy", "PolicyDocument": role_policy(function, resources)}
+                ]
+            }
+        }
 
     merged[ALARMS_TOPIC] = {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": "City Brain operations alarms"}}
-    merged["OpsAlarmsEmail"] = {"Type": "AWS::SNS::Subscription", "Condition": "HasAlarmEmail", "Properties": {
-        "TopicArn": {"Ref": ALARMS_TOPIC}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}}
+    merged["OpsAlarmsEmail"] = {
+        "Type": "AWS::SNS::Subscription",
+        "Condition": "HasAlarmEmail",
+        "Properties": {"TopicArn": {"Ref": ALARMS_TOPIC}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+    }
     merged.update(alarms(functions, resources))
 
     return {
-        "Parameters": {"AlarmEmail": {
-            "Type": "String", "Default": "",
-            "Description": "Address that receives operations alarms (dead-letter queues, function errors); empty for none."}},
+        "Parameters": {
+            "AlarmEmail": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Address that receives operations alarms (dead-letter queues, function errors); empty for none.",
+            }
+        },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": merged,
         "Outputs": {**outputs, ALARMS_TOPIC: {"Value": {"Ref": ALARMS_TOPIC}}},
@@ -233,8 +305,11 @@ def build(functions: list[Function] | None = None) -> dict[str, Any]:
 def check(template: dict[str, Any], functions: list[Function] | None = None) -> list[str]:
     """Problems of a merged template that a wrong Chalice resource name would cause."""
     functions = app_functions() if functions is None else functions
-    problems = [f"{name} has no Type: the merge template addressed a resource Chalice did not generate"
-                for name, resource in template["Resources"].items() if "Type" not in resource]
+    problems = [
+        f"{name} has no Type: the merge template addressed a resource Chalice did not generate"
+        for name, resource in template["Resources"].items()
+        if "Type" not in resource
+    ]
     for function in functions:
         resource = template["Resources"].get(function.logical_id, {})
         if resource.get("Type") != "AWS::Serverless::Function":

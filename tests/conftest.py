@@ -1,5 +1,6 @@
 """Shared fixtures. Integration tests run against moto with the very resources
 of infra/resources.json, created through moto's CloudFormation."""
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ CITYBRAIN_LOCAL_DIR (.local: where the demo keys are written), CITYBRAIN_DEMO_PA
 Ctrl-C or SIGTERM stops everything; the emulated AWS keeps its state in memory
 only, so each start is a fresh district.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,12 @@ class LocalStack:
 
     def spawn(self, name: str, module: str, args: list[str], env: dict[str, str], on_line=None) -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", module, *args], cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches this process only; it stops the others in order
         )
         self.children.append((name, process))
@@ -82,8 +87,10 @@ class LocalStack:
             try:
                 probe.bind((self.settings.host, port))
             except OSError:
-                raise StartupFailed(f"port {port} on {self.settings.host} is in use; "
-                                    f"stop what holds it or choose another with {variable}=...") from None
+                raise StartupFailed(
+                    f"port {port} on {self.settings.host} is in use; "
+                    f"stop what holds it or choose another with {variable}=..."
+                ) from None
 
     def _wait_until(self, what: str, ready, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -119,18 +126,27 @@ class LocalStack:
 
         stack = provision(STACK_NAME)
         os.environ.update(stack)
-        self.say(f"provisioned {len(stack)} resources from infra/resources.json on {s.aws_endpoint} (region {s.region})")
+        self.say(
+            f"provisioned {len(stack)} resources from infra/resources.json on {s.aws_endpoint} (region {s.region})"
+        )
         self._bootstrap_admin()
 
-        env = {**os.environ, **function_environment(), **stack, **aws,
-               "CITYBRAIN_RETRY_DELAY_SECONDS": str(s.retry_delay_seconds)}
+        env = {
+            **os.environ,
+            **function_environment(),
+            **stack,
+            **aws,
+            "CITYBRAIN_RETRY_DELAY_SECONDS": str(s.retry_delay_seconds),
+        }
         self.spawn("pump", "infra.local.pump", [], env, on_line=lambda line: line == "ready" and self.pump_ready.set())
         self._wait_until("the trigger pump", self.pump_ready.is_set, 60)
         # The API comes last, so that a 200 from /v1/health means everything behind it is ready.
         self.spawn("api", "infra.local.api", ["--host", s.host, "--port", str(s.api_port)], env)
         self._wait_until("the API", lambda: self._answers(f"{s.api_url}/v1/health", 200), 60)
-        self.say(f"City Brain is up in {time.monotonic() - started:.1f} s: API {s.api_url}, "
-                 f"emulated AWS {s.aws_endpoint}; Ctrl-C stops it")
+        self.say(
+            f"City Brain is up in {time.monotonic() - started:.1f} s: API {s.api_url}, "
+            f"emulated AWS {s.aws_endpoint}; Ctrl-C stops it"
+        )
         if s.demo:
             self._start_demo()
         else:
@@ -153,8 +169,13 @@ class LocalStack:
     def _start_demo(self) -> None:
         from infra.local.demo import DemoDistrict
 
-        district = DemoDistrict(self.settings.api_url, self.admin_key, self.settings.local_dir / "demo-keys.json",
-                                lambda text: self.say(text, "demo"), pace=self.settings.demo_pace)
+        district = DemoDistrict(
+            self.settings.api_url,
+            self.admin_key,
+            self.settings.local_dir / "demo-keys.json",
+            lambda text: self.say(text, "demo"),
+            pace=self.settings.demo_pace,
+        )
         district.set_up()
         self.say(district.try_this(), "demo")
 
@@ -198,18 +219,20 @@ class LocalStack:
 def alerts_hint(endpoint: str, region: str, topic_arn: str) -> str:
     """How a department subscribes a queue of its own to the alerts topic, with a filter policy."""
     policy = '{"domain": ["environment"], "severity": ["high", "critical"]}'
-    return "\n".join([
-        f"alerts are published to the SNS topic {topic_arn}",
-        "subscribe a queue to it, with a filter policy on domain, town, severity or category:",
-        f"  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; "
-        f"aws=\".venv/bin/aws --endpoint-url {endpoint} --region {region}\"",
-        "  Q=$($aws sqs create-queue --queue-name environment-alerts --query QueueUrl --output text)",
-        "  A=$($aws sqs get-queue-attributes --queue-url $Q --attribute-names QueueArn "
-        "--query Attributes.QueueArn --output text)",
-        f"  $aws sns subscribe --topic-arn {topic_arn} --protocol sqs --notification-endpoint $A \\",
-        f"       --attributes '{json.dumps({'FilterPolicy': policy}, ensure_ascii=False)}'",
-        "  $aws sqs receive-message --queue-url $Q --max-number-of-messages 10",
-    ])
+    return "\n".join(
+        [
+            f"alerts are published to the SNS topic {topic_arn}",
+            "subscribe a queue to it, with a filter policy on domain, town, severity or category:",
+            f"  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; "
+            f'aws=".venv/bin/aws --endpoint-url {endpoint} --region {region}"',
+            "  Q=$($aws sqs create-queue --queue-name environment-alerts --query QueueUrl --output text)",
+            "  A=$($aws sqs get-queue-attributes --queue-url $Q --attribute-names QueueArn "
+            "--query Attributes.QueueArn --output text)",
+            f"  $aws sns subscribe --topic-arn {topic_arn} --protocol sqs --notification-endpoint $A \\",
+            f"       --attributes '{json.dumps({'FilterPolicy': policy}, ensure_ascii=False)}'",
+            "  $aws sqs receive-message --queue-url $Q --max-number-of-messages 10",
+        ]
+    )
 
 
 def main() -> int:

@@ -4,6 +4,7 @@ environment, route validation), with one short log line per request.
 
     python -m infra.local.api --port 8000     (started by `python -m infra.local`)
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """One terminal for several components: every line carries its component's name."""
+
 from __future__ import annotations
 
 import sys
@@ -29,6 +30,7 @@ class Console:
 
     def follow(self, component: str, pipe: IO[bytes], on_line=None) -> threading.Thread:
         """Copy a child's output, line by line, until it closes."""
+
         def copy() -> None:
             for raw in iter(pipe.readline, b""):
                 text = raw.decode("utf-8", errors="replace").rstrip("\r\n")

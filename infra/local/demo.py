@@ -13,6 +13,7 @@ time). A quickened demo is for watching the alert lifecycle in a minute or two,
 so its first pollution episode is a severe one: through AQI 200 (high) to over
 300 (critical), then back to normal.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,12 +44,54 @@ DEPARTMENTS = [
 # code, town, centre (lat, lon), two main roads, the river its gauge stands on
 # with 警戒/保证 levels (m), what its structure sensor watches.
 TOWNS = [
-    ("gc", "桂城街道", (23.030, 113.152), ("南海大道", "海八路"), ("佛山水道平洲段", 2.3, 3.1), ("平胜大桥", "housing")),
-    ("dl", "大沥镇", (23.108, 113.118), ("广佛路", "沥桂路"), ("雅瑶水道大沥段", 2.6, 3.4), ("盐步老城区危旧房", "safety")),
-    ("ls", "里水镇", (23.192, 113.148), ("里水大道", "和顺大道"), ("北江大堤里水段", 6.9, 8.6), ("里水河大桥", "housing")),
-    ("ss", "狮山镇", (23.133, 112.997), ("狮山大道", "广云路"), ("北江大堤狮山段", 7.6, 9.3), ("狮山工业园旧厂房", "safety")),
-    ("dz", "丹灶镇", (23.043, 112.918), ("丹灶大道", "金沙大道"), ("北江大堤丹灶段", 7.1, 8.8), ("丹灶大桥", "housing")),
-    ("xq", "西樵镇", (22.936, 112.962), ("樵高路", "西樵大道"), ("西江大堤西樵段", 6.2, 7.8), ("西樵山景区危岩挡墙", "safety")),
+    (
+        "gc",
+        "桂城街道",
+        (23.030, 113.152),
+        ("南海大道", "海八路"),
+        ("佛山水道平洲段", 2.3, 3.1),
+        ("平胜大桥", "housing"),
+    ),
+    (
+        "dl",
+        "大沥镇",
+        (23.108, 113.118),
+        ("广佛路", "沥桂路"),
+        ("雅瑶水道大沥段", 2.6, 3.4),
+        ("盐步老城区危旧房", "safety"),
+    ),
+    (
+        "ls",
+        "里水镇",
+        (23.192, 113.148),
+        ("里水大道", "和顺大道"),
+        ("北江大堤里水段", 6.9, 8.6),
+        ("里水河大桥", "housing"),
+    ),
+    (
+        "ss",
+        "狮山镇",
+        (23.133, 112.997),
+        ("狮山大道", "广云路"),
+        ("北江大堤狮山段", 7.6, 9.3),
+        ("狮山工业园旧厂房", "safety"),
+    ),
+    (
+        "dz",
+        "丹灶镇",
+        (23.043, 112.918),
+        ("丹灶大道", "金沙大道"),
+        ("北江大堤丹灶段", 7.1, 8.8),
+        ("丹灶大桥", "housing"),
+    ),
+    (
+        "xq",
+        "西樵镇",
+        (22.936, 112.962),
+        ("樵高路", "西樵大道"),
+        ("西江大堤西樵段", 6.2, 7.8),
+        ("西樵山景区危岩挡墙", "safety"),
+    ),
     ("jj", "九江镇", (22.879, 113.027), ("九江大道", "沙口路"), ("西江大堤九江段", 5.6, 7.2), ("九江大桥", "housing")),
 ]
 
@@ -70,9 +113,16 @@ class DemoDevice:
     params: dict[str, float] = field(default_factory=dict)  # simulation constants
 
     def registration(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "domain": self.domain, "town": self.town, "name": self.name,
-                "location": {"lat": self.lat, "lon": self.lon},
-                "reporting_interval_seconds": INTERVALS[self.type], **self.extra}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "domain": self.domain,
+            "town": self.town,
+            "name": self.name,
+            "location": {"lat": self.lat, "lon": self.lon},
+            "reporting_interval_seconds": INTERVALS[self.type],
+            **self.extra,
+        }
 
 
 def district() -> list[DemoDevice]:
@@ -92,30 +142,66 @@ def district() -> list[DemoDevice]:
             add(f"traffic-{n:02d}", "traffic_flow", "traffic", "transport", f"{road}车流检测器")
         add("noise-01", "noise", "environment", "environment", f"{roads[0]}道路交通噪声监测点", acoustic_zone="4a")
         add("noise-02", "noise", "environment", "environment", f"{town}居住区噪声监测点", acoustic_zone="2")
-        add("water-01", "water_level", "safety", "housing", f"{river}水位站", near(0.03),
-            thresholds={"warning": warning, "guarantee": guarantee})
-        add("struct-01", "structure", "housing" if structure_owner == "housing" else "safety", structure_owner,
-            f"{structure}结构监测")
+        add(
+            "water-01",
+            "water_level",
+            "safety",
+            "housing",
+            f"{river}水位站",
+            near(0.03),
+            thresholds={"warning": warning, "guarantee": guarantee},
+        )
+        add(
+            "struct-01",
+            "structure",
+            "housing" if structure_owner == "housing" else "safety",
+            structure_owner,
+            f"{structure}结构监测",
+        )
     # Departments beyond environment that watch noise for their own reasons.
     devices += [
-        DemoDevice("gc-noise-03", "noise", "health", "桂城街道", "health", "区人民医院周边噪声监测点", 23.0362, 113.1443,
-                   {"acoustic_zone": "1"}),
-        DemoDevice("ss-noise-03", "noise", "urban", "狮山镇", "urban", "狮山大学城建筑工地噪声监测点", 23.1459, 113.0132,
-                   {"acoustic_zone": "2"}),
+        DemoDevice(
+            "gc-noise-03",
+            "noise",
+            "health",
+            "桂城街道",
+            "health",
+            "区人民医院周边噪声监测点",
+            23.0362,
+            113.1443,
+            {"acoustic_zone": "1"},
+        ),
+        DemoDevice(
+            "ss-noise-03",
+            "noise",
+            "urban",
+            "狮山镇",
+            "urban",
+            "狮山大学城建筑工地噪声监测点",
+            23.1459,
+            113.0132,
+            {"acoustic_zone": "2"},
+        ),
     ]
     for device in devices:
         rng = random.Random(zlib.crc32(device.id.encode()))
-        device.params = {"scale": rng.uniform(0.85, 1.2), "phase": rng.uniform(0, 2 * math.pi),
-                         "capacity": rng.choice([1800, 2400, 3600]), "free_speed": rng.choice([50, 60, 70]),
-                         "tilt": rng.uniform(0.05, 0.3), "crack": rng.uniform(0.15, 0.4),
-                         "settlement": -rng.uniform(2, 8)}
+        device.params = {
+            "scale": rng.uniform(0.85, 1.2),
+            "phase": rng.uniform(0, 2 * math.pi),
+            "capacity": rng.choice([1800, 2400, 3600]),
+            "free_speed": rng.choice([50, 60, 70]),
+            "tilt": rng.uniform(0.05, 0.3),
+            "crack": rng.uniform(0.15, 0.4),
+            "settlement": -rng.uniform(2, 8),
+        }
     return devices
 
 
 # -- the district's day ---------------------------------------------------------
 
+
 def _bump(hour: float, centre: float, width: float) -> float:
-    return math.exp(-((hour - centre) / width) ** 2)
+    return math.exp(-(((hour - centre) / width) ** 2))
 
 
 def traffic_share(moment: datetime) -> float:
@@ -135,13 +221,13 @@ def season(moment: datetime) -> float:
 
 @dataclass
 class Episode:
-    kind: str       # "pollution" | "flood"
+    kind: str  # "pollution" | "flood"
     device_id: str
     start_ms: int
     rise_ms: int
     hold_ms: int
     fall_ms: int
-    peak: float     # PM2.5 in µg/m³, or metres above the warning level
+    peak: float  # PM2.5 in µg/m³, or metres above the warning level
 
     @property
     def end_ms(self) -> int:
@@ -189,7 +275,9 @@ class Simulator:
         p, g = d.params, self.rng.gauss
         winter = season(moment)
         night = math.cos(2 * math.pi * (hour - 3) / 24)  # the boundary layer is lowest before dawn
-        pm25 = 28 * p["scale"] * (1 + 0.45 * winter) * (1 + 0.25 * night) * math.exp(self._walk(d.id + "pm", 0.03, 0.35))
+        pm25 = (
+            28 * p["scale"] * (1 + 0.45 * winter) * (1 + 0.25 * night) * math.exp(self._walk(d.id + "pm", 0.03, 0.35))
+        )
         weight, peak = self._episode("pollution", d.id, t)
         pm25 = pm25 + weight * max(0.0, peak - pm25) + g(0, 1.5)
         traffic = traffic_share(moment)
@@ -203,17 +291,23 @@ class Simulator:
             "o3": round(max(2.0, 25 + (95 - 25 * winter) * sun + g(0, 5)), 1),
             "co": round(max(0.1, 0.55 + 0.45 * traffic + 0.1 * winter + g(0, 0.04)), 2),
             "temperature": round(temperature + g(0, 0.3), 1),
-            "relativeHumidity": round(min(0.99, max(0.3, 0.76 + 0.12 * math.cos(2 * math.pi * (hour - 4) / 24)
-                                                    - 0.06 * winter + g(0, 0.02))), 2),
+            "relativeHumidity": round(
+                min(0.99, max(0.3, 0.76 + 0.12 * math.cos(2 * math.pi * (hour - 4) / 24) - 0.06 * winter + g(0, 0.02))),
+                2,
+            ),
         }
 
     def _traffic_flow(self, d: DemoDevice, t: int, moment: datetime, hour: float) -> dict[str, Any]:
         p = d.params
         load = max(0.01, traffic_share(moment) * (1 + self.rng.gauss(0, 0.07)) * min(p["scale"], 1.05))
         speed = p["free_speed"] * max(0.12, 1 - 0.8 * min(load, 1.2) ** 4) * (1 + self.rng.gauss(0, 0.04))
-        occupancy = min(0.95, 0.02 + 0.3 * load ** 1.6)
-        return {"intensity": int(p["capacity"] * load), "occupancy": round(occupancy, 3),
-                "averageVehicleSpeed": round(max(3.0, speed), 1), "congested": speed < 20 or occupancy > 0.3}
+        occupancy = min(0.95, 0.02 + 0.3 * load**1.6)
+        return {
+            "intensity": int(p["capacity"] * load),
+            "occupancy": round(occupancy, 3),
+            "averageVehicleSpeed": round(max(3.0, speed), 1),
+            "congested": speed < 20 or occupancy > 0.3,
+        }
 
     def _noise(self, d: DemoDevice, t: int, moment: datetime, hour: float) -> dict[str, Any]:
         base = {"0": 45, "1": 50, "2": 55, "3": 60, "4a": 64, "4b": 62}[d.extra["acoustic_zone"]]
@@ -232,13 +326,16 @@ class Simulator:
     def _structure(self, d: DemoDevice, t: int, moment: datetime, hour: float) -> dict[str, Any]:
         p = d.params
         thermal = math.sin(2 * math.pi * (hour - 9) / 24)  # sun-warmed faces lean a little
-        return {"tilt": round(p["tilt"] + 0.01 * thermal + self.rng.gauss(0, 0.002), 4),
-                "crackWidth": round(p["crack"] + 0.01 * thermal + self.rng.gauss(0, 0.003), 3),
-                "settlement": round(p["settlement"] + self._walk(d.id, 0.02, 0.5), 2)}
+        return {
+            "tilt": round(p["tilt"] + 0.01 * thermal + self.rng.gauss(0, 0.002), 4),
+            "crackWidth": round(p["crack"] + 0.01 * thermal + self.rng.gauss(0, 0.003), 3),
+            "settlement": round(p["settlement"] + self._walk(d.id, 0.02, 0.5), 2),
+        }
 
 
-def plan_episode(kind: str, devices: list[DemoDevice], start_ms: int, rng: random.Random,
-                 pace: int = 1, severe: bool = False) -> Episode:
+def plan_episode(
+    kind: str, devices: list[DemoDevice], start_ms: int, rng: random.Random, pace: int = 1, severe: bool = False
+) -> Episode:
     """`pace` shortens the episode's minutes. A severe pollution episode peaks at PM2.5
     280-350 µg/m³ (AQI over 300) after the longest rise, so that its readings pass through
     the high band (AQI 201-300) before it turns critical."""
@@ -246,20 +343,42 @@ def plan_episode(kind: str, devices: list[DemoDevice], start_ms: int, rng: rando
     if kind == "pollution":
         device = rng.choice([d for d in devices if d.type == "air_quality"])
         rise = 4 if severe else rng.randint(2, 4)
-        return Episode(kind, device.id, start_ms, rise * minute, rng.randint(2, 5) * minute,
-                       rng.randint(3, 5) * minute, rng.uniform(280, 350) if severe else rng.uniform(150, 350))
+        return Episode(
+            kind,
+            device.id,
+            start_ms,
+            rise * minute,
+            rng.randint(2, 5) * minute,
+            rng.randint(3, 5) * minute,
+            rng.uniform(280, 350) if severe else rng.uniform(150, 350),
+        )
     device = rng.choice([d for d in devices if d.type == "water_level"])
-    return Episode(kind, device.id, start_ms, rng.randint(3, 5) * minute, rng.randint(2, 4) * minute,
-                   rng.randint(5, 8) * minute, rng.uniform(0.15, 0.6))
+    return Episode(
+        kind,
+        device.id,
+        start_ms,
+        rng.randint(3, 5) * minute,
+        rng.randint(2, 4) * minute,
+        rng.randint(5, 8) * minute,
+        rng.uniform(0.15, 0.6),
+    )
 
 
 # -- talking to the API ----------------------------------------------------------
 
+
 class DemoDistrict:
     """Sets the district up through the API and runs its gateways."""
 
-    def __init__(self, api_url: str, admin_key: str, keys_file: Path, say: Callable[[str], None],
-                 rng: random.Random | None = None, pace: int = 1):
+    def __init__(
+        self,
+        api_url: str,
+        admin_key: str,
+        keys_file: Path,
+        say: Callable[[str], None],
+        rng: random.Random | None = None,
+        pace: int = 1,
+    ):
         import requests
 
         self.api = api_url.rstrip("/")
@@ -274,8 +393,13 @@ class DemoDistrict:
         self.simulator = Simulator(self.rng)
 
     def _call(self, method: str, path: str, key: str, body: Any = None):
-        return self.http.request(method, self.api + path, json=body, timeout=30,
-                                 headers={"X-Api-Key": key, "User-Agent": f"{DEMO_AGENT}-gateway"})
+        return self.http.request(
+            method,
+            self.api + path,
+            json=body,
+            timeout=30,
+            headers={"X-Api-Key": key, "User-Agent": f"{DEMO_AGENT}-gateway"},
+        )
 
     def _saved_keys(self) -> dict[str, str]:
         try:
@@ -313,17 +437,25 @@ class DemoDistrict:
         self._save_keys()
         towns = len({d.town for d in self.devices})
         rate = sum(self.pace / INTERVALS[d.type] for d in self.devices)
-        self.say(f"demo district ready: {len(self.keys)} departments, {len(self.devices)} devices "
-                 f"({created} new) in {towns} towns, {len(exchange['published'])} datasets newly published; "
-                 f"live feed about {rate:.1f} readings/s")
+        self.say(
+            f"demo district ready: {len(self.keys)} departments, {len(self.devices)} devices "
+            f"({created} new) in {towns} towns, {len(exchange['published'])} datasets newly published; "
+            f"live feed about {rate:.1f} readings/s"
+        )
 
     def _save_keys(self) -> None:
         self.keys_file.parent.mkdir(parents=True, exist_ok=True)
         from infra.local.exchange_demo import EXCHANGE_DEPARTMENTS
 
-        body = {"api": self.api, "admin": self.admin_key, "departments": {
-            d["id"]: {"name": d["name"], "api_key": self.keys[d["id"]]}
-            for d in DEPARTMENTS + EXCHANGE_DEPARTMENTS if d["id"] in self.keys}}
+        body = {
+            "api": self.api,
+            "admin": self.admin_key,
+            "departments": {
+                d["id"]: {"name": d["name"], "api_key": self.keys[d["id"]]}
+                for d in DEPARTMENTS + EXCHANGE_DEPARTMENTS
+                if d["id"] in self.keys
+            },
+        }
         fd = os.open(self.keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(body, handle, ensure_ascii=False, indent=2)
@@ -352,8 +484,13 @@ class DemoDistrict:
                 due[device.id] = max(due[device.id], now - 5 * minute)
                 while due[device.id] <= now:
                     t = due[device.id]
-                    batches[device.owner].append({"device_id": device.id, "observed_at": local_iso(t),
-                                                  "values": self.simulator.values(device, t)})
+                    batches[device.owner].append(
+                        {
+                            "device_id": device.id,
+                            "observed_at": local_iso(t),
+                            "values": self.simulator.values(device, t),
+                        }
+                    )
                     due[device.id] = t + step[device.type]
             for owner, readings in batches.items():
                 try:
@@ -383,34 +520,42 @@ class DemoDistrict:
         seconds = (episode.end_ms - episode.start_ms) // 1000
         lasts = f"~{seconds // 60} min" if seconds >= 120 else f"~{seconds} s"
         if kind == "pollution":
-            self.say(f"pollution episode at {device.town} ({device.id}): PM2.5 climbing to about "
-                     f"{episode.peak:.0f} µg/m³, over in {lasts}")
+            self.say(
+                f"pollution episode at {device.town} ({device.id}): PM2.5 climbing to about "
+                f"{episode.peak:.0f} µg/m³, over in {lasts}"
+            )
         else:
             warning = device.extra["thresholds"]["warning"]
-            self.say(f"flood episode on {device.name} ({device.id}): rising {episode.peak:.2f} m above the "
-                     f"warning level {warning} m, receding within {lasts}")
+            self.say(
+                f"flood episode on {device.name} ({device.id}): rising {episode.peak:.2f} m above the "
+                f"warning level {warning} m, receding within {lasts}"
+            )
 
     def try_this(self) -> str:
         key = self.keys["environment"]
         url = self.api
-        return "\n".join([
-            f"keys of the demo departments: {self.keys_file}",
-            *(f"  {d['id']:<12} {self.keys[d['id']]}  {d['name']}" for d in DEPARTMENTS),
-            "try this:",
-            f"  curl -s {url}/v1/health",
-            f"  curl -s -H 'X-Api-Key: {key}' {url}/v1/devices/gc-air-01",
-            f"  curl -s -G -H 'X-Api-Key: {key}' --data-urlencode 'town=九江镇' {url}/v1/devices",
-            f"  curl -s -H 'X-Api-Key: {key}' '{url}/v1/devices/gc-air-01/readings?limit=5'",
-            f"  curl -s -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' {url}/v1/readings \\",
-            "       -d '{\"readings\": [{\"device_id\": \"gc-air-01\", \"observed_at\": "
-            f"{now_ms()}, \"values\": {{\"pm25\": 42}}}}]}}'",
-        ])
+        return "\n".join(
+            [
+                f"keys of the demo departments: {self.keys_file}",
+                *(f"  {d['id']:<12} {self.keys[d['id']]}  {d['name']}" for d in DEPARTMENTS),
+                "try this:",
+                f"  curl -s {url}/v1/health",
+                f"  curl -s -H 'X-Api-Key: {key}' {url}/v1/devices/gc-air-01",
+                f"  curl -s -G -H 'X-Api-Key: {key}' --data-urlencode 'town=九江镇' {url}/v1/devices",
+                f"  curl -s -H 'X-Api-Key: {key}' '{url}/v1/devices/gc-air-01/readings?limit=5'",
+                f"  curl -s -H 'X-Api-Key: {key}' -H 'Content-Type: application/json' {url}/v1/readings \\",
+                '       -d \'{"readings": [{"device_id": "gc-air-01", "observed_at": '
+                f'{now_ms()}, "values": {{"pm25": 42}}}}]}}\'',
+            ]
+        )
 
 
 def empty_district_hint(api_url: str, admin_key: str) -> str:
-    return "\n".join([
-        "an empty district (CITYBRAIN_DEMO=0); try this:",
-        f"  curl -s {api_url}/v1/health",
-        f"  curl -s -H 'X-Api-Key: {admin_key}' -H 'Content-Type: application/json' {api_url}/v1/departments \\",
-        "       -d '{\"id\": \"transport\", \"name\": \"区交通运输局\", \"domain\": \"traffic\"}'",
-    ])
+    return "\n".join(
+        [
+            "an empty district (CITYBRAIN_DEMO=0); try this:",
+            f"  curl -s {api_url}/v1/health",
+            f"  curl -s -H 'X-Api-Key: {admin_key}' -H 'Content-Type: application/json' {api_url}/v1/departments \\",
+            '       -d \'{"id": "transport", "name": "区交通运输局", "domain": "traffic"}\'',
+        ]
+    )

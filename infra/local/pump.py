@@ -16,6 +16,7 @@ two invocations running at once.
 
     python -m infra.local.pump     (started by `python -m infra.local`)
 """
+
 from __future__ import annotations
 
 import logging
@@ -72,8 +73,14 @@ class BatchReport:
         if self.batches == 1:
             log.info("%s: %d message(s) done [%.0f ms]", self.name, self.messages, self.ms)
         else:
-            log.info("%s: %d batches, %d messages done in the last %.0f s [%.0f ms per batch]", self.name,
-                     self.batches, self.messages, min(now - self.last, 999), self.ms / self.batches)
+            log.info(
+                "%s: %d batches, %d messages done in the last %.0f s [%.0f ms per batch]",
+                self.name,
+                self.batches,
+                self.messages,
+                min(now - self.last, 999),
+                self.ms / self.batches,
+            )
         self.last = now
         self.batches = self.messages = 0
         self.ms = 0.0
@@ -91,8 +98,9 @@ class SqsTrigger:
         self.region = region
         self.sqs = boto3.client("sqs")
         self.report = BatchReport(name)
-        self.queue_arn = self.sqs.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
 
     def receive(self) -> list[dict[str, Any]]:
         """Up to batch_size messages: one long poll, then what is ready at once."""
@@ -100,8 +108,11 @@ class SqsTrigger:
         wait = WAIT_SECONDS
         while len(messages) < self.batch_size:
             got = self.sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
-                WaitTimeSeconds=wait, AttributeNames=["All"], MessageAttributeNames=["All"],
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
+                WaitTimeSeconds=wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
             ).get("Messages", [])
             messages.extend(got)
             if len(got) < MAX_RECEIVE:
@@ -119,28 +130,47 @@ class SqsTrigger:
         try:
             response = self.invoke(self.name, event)
         except Exception:
-            log.error("%s raised on a batch of %d; all stay on the queue\n%s",
-                      self.name, len(messages), traceback.format_exc().rstrip())
+            log.error(
+                "%s raised on a batch of %d; all stay on the queue\n%s",
+                self.name,
+                len(messages),
+                traceback.format_exc().rstrip(),
+            )
             failed = {r["messageId"] for r in event["Records"]}
         else:
             failed = runtime.failed_message_ids(event, response)
         done = [m for m in messages if m["MessageId"] not in failed]
         retry = [m for m in messages if m["MessageId"] in failed]
         for start in range(0, len(done), MAX_RECEIVE):
-            chunk = done[start:start + MAX_RECEIVE]
-            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)])
+            chunk = done[start : start + MAX_RECEIVE]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
         for start in range(0, len(retry), MAX_RECEIVE):
-            chunk = retry[start:start + MAX_RECEIVE]
-            self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_delay}
-                for i, m in enumerate(chunk)])
+            chunk = retry[start : start + MAX_RECEIVE]
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_delay}
+                    for i, m in enumerate(chunk)
+                ],
+            )
         elapsed = (time.monotonic() - started) * 1000
         if retry:
-            counts = ", ".join(f"{m['MessageId'][:8]} (receive #{m['Attributes'].get('ApproximateReceiveCount')})"
-                               for m in retry)
-            log.warning("%s: %d message(s), %d done, %d failed and will be retried in %ds: %s [%.0f ms]",
-                        self.name, len(messages), len(done), len(retry), self.retry_delay, counts, elapsed)
+            counts = ", ".join(
+                f"{m['MessageId'][:8]} (receive #{m['Attributes'].get('ApproximateReceiveCount')})" for m in retry
+            )
+            log.warning(
+                "%s: %d message(s), %d done, %d failed and will be retried in %ds: %s [%.0f ms]",
+                self.name,
+                len(messages),
+                len(done),
+                len(retry),
+                self.retry_delay,
+                counts,
+                elapsed,
+            )
         else:
             self.report.add(len(messages), elapsed)
         return len(messages)
@@ -181,15 +211,18 @@ class ScheduleTrigger:
             started = time.monotonic()
             try:
                 self.invoke(self.name, runtime.scheduled_event(self.name, due, self.region))
-                log.info("%s: run for %s done [%.0f ms]", self.name, due.isoformat(), (time.monotonic() - started) * 1000)
+                log.info(
+                    "%s: run for %s done [%.0f ms]", self.name, due.isoformat(), (time.monotonic() - started) * 1000
+                )
             except Exception:
                 # EventBridge's async invocation retries twice; a local run just reports it.
                 log.error("%s raised on its %s run\n%s", self.name, due.isoformat(), traceback.format_exc().rstrip())
             now = due
 
 
-def discover(app, environ: dict[str, str], invoke: Invoker, region: str, retry_delay: int,
-             now: datetime) -> list[SqsTrigger | ScheduleTrigger]:
+def discover(
+    app, environ: dict[str, str], invoke: Invoker, region: str, retry_delay: int, now: datetime
+) -> list[SqsTrigger | ScheduleTrigger]:
     """The triggers of every event handler the app registers."""
     from chalice.app import ScheduledEventConfig, SQSEventConfig
 
@@ -202,8 +235,10 @@ def discover(app, environ: dict[str, str], invoke: Invoker, region: str, retry_d
             queue = source.queue or queue_name_of_arn(source.queue_arn)
             variable = env_name(queue_logical_id(queue))
             if variable not in environ:
-                raise SystemExit(f"{source.name} reads queue {queue!r}, but the stack has no {variable}: "
-                                 f"add {queue_logical_id(queue)} to infra/resources.json (resource and output)")
+                raise SystemExit(
+                    f"{source.name} reads queue {queue!r}, but the stack has no {variable}: "
+                    f"add {queue_logical_id(queue)} to infra/resources.json (resource and output)"
+                )
             triggers.append(SqsTrigger(source.name, environ[variable], source.batch_size, invoke, retry_delay, region))
         elif isinstance(source, ScheduledEventConfig):
             expression = source.schedule_expression

@@ -1,5 +1,6 @@
 """Calling the app's handlers as Lambda does: the event shapes Lambda builds,
 a Lambda context, and the handler table of the Chalice app."""
+
 from __future__ import annotations
 
 import base64
@@ -42,8 +43,12 @@ def function_settings(handler_name: str, stage: str = STAGE) -> dict[str, int]:
     """lambda_timeout and lambda_memory_size of chalice.json (stage, then function, override)."""
     config = json.loads((ROOT / "chalice.json").read_text())
     stage_config = config.get("stages", {}).get(stage, {})
-    layers = [config, config.get("lambda_functions", {}).get(handler_name, {}),
-              stage_config, stage_config.get("lambda_functions", {}).get(handler_name, {})]
+    layers = [
+        config,
+        config.get("lambda_functions", {}).get(handler_name, {}),
+        stage_config,
+        stage_config.get("lambda_functions", {}).get(handler_name, {}),
+    ]
     settings = {"timeout_seconds": 60, "memory_mb": 128}
     for layer in layers:
         if "lambda_timeout" in layer:
@@ -55,6 +60,7 @@ def function_settings(handler_name: str, stage: str = STAGE) -> dict[str, int]:
 
 def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
     """SQS API attribute -> the shape Lambda puts in an event (camelCase, binary as base64)."""
+
     def b64(data: bytes) -> str:
         return base64.b64encode(data).decode()
 
@@ -71,17 +77,24 @@ def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
     """ReceiveMessage results -> the event Lambda's SQS event source mapping delivers."""
-    return {"Records": [{
-        "messageId": m["MessageId"],
-        "receiptHandle": m["ReceiptHandle"],
-        "body": m["Body"],
-        "attributes": dict(m.get("Attributes", {})),
-        "messageAttributes": {name: _message_attribute(v) for name, v in m.get("MessageAttributes", {}).items()},
-        "md5OfBody": m["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": dict(m.get("Attributes", {})),
+                "messageAttributes": {
+                    name: _message_attribute(v) for name, v in m.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
 
 
 def scheduled_event(handler_name: str, scheduled_at: datetime, region: str, stage: str = STAGE) -> dict[str, Any]:

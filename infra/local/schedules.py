@@ -6,6 +6,7 @@ year; each `*`, a value, a list `a,b`, a range `a-b`, a step `*/n` or `a/n` or
 `a-b/n`; month and day names (JAN, MON…); `?` in one of the two day fields
 (EventBridge requires it in exactly one). `L`, `W` and `#` are not emulated.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Union
 
-MONTHS = {name: i for i, name in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+MONTHS = {
+    name: i
+    for i, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
+    )
+}
 DAYS = {name: i for i, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
 UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -40,7 +45,7 @@ class CronSchedule:
     hours: frozenset[int]
     days_of_month: frozenset[int] | None  # None: `?`
     months: frozenset[int]
-    days_of_week: frozenset[int] | None   # None: `?`; 1 = Sunday
+    days_of_week: frozenset[int] | None  # None: `?`; 1 = Sunday
     years: frozenset[int]
 
     def _day_matches(self, day: date) -> bool:
@@ -113,8 +118,10 @@ def _field(expression: str, text: str, low: int, high: int, names: dict[str, int
         if names and token in names:
             return names[token]
         if not token.isdigit():
-            raise ScheduleError(f"{expression}: {token!r} is not a value of {low}..{high}"
-                                + (" (L, W and # are not emulated locally)" if re.search(r"[LW#]", token) else ""))
+            raise ScheduleError(
+                f"{expression}: {token!r} is not a value of {low}..{high}"
+                + (" (L, W and # are not emulated locally)" if re.search(r"[LW#]", token) else "")
+            )
         value = int(token)
         if not low <= value <= high:
             raise ScheduleError(f"{expression}: {value} is outside {low}..{high}")

@@ -3,6 +3,7 @@ the functions and the API must not wait on it).
 
     python -m infra.local.server --port 5000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     # moto's CloudFormation skips queue policies; infra.provision applies them itself.
     warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
     logging.getLogger("moto").addFilter(
-        lambda record: not (record.msg.startswith("No Moto CloudFormation support")
-                            and record.args == ("AWS::SQS::QueuePolicy",)))
+        lambda record: (
+            not (record.msg.startswith("No Moto CloudFormation support") and record.args == ("AWS::SQS::QueuePolicy",))
+        )
+    )
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
@@ -43,8 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     # What moto's ThreadedMotoServer does, but binding here so that a busy port
     # is an error instead of a thread that never becomes ready.
     try:
-        server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app),
-                             threaded=True, request_handler=MotoRequestHandler)
+        server = make_server(
+            args.host,
+            args.port,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1

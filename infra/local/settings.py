@@ -1,5 +1,6 @@
 """What the local stack reads from the environment, and the environment it gives
 the processes it starts (the same variables Lambda would give the functions)."""
+
 from __future__ import annotations
 
 import json

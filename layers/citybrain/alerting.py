@@ -17,6 +17,7 @@ retried when a concurrent writer got there first) and publishes after the write.
   Delivery is at least once: the message carries a notificationId for subscribers
   that must not see one twice.
 """
+
 from __future__ import annotations
 
 import random
@@ -45,9 +46,9 @@ def shown(alert: Mapping[str, Any], history: bool = True) -> dict[str, Any]:
 
 class AlertService:
     def __init__(self, store, publisher, sweep=None, clock: Callable[[], int] = timeutil.now_ms) -> None:
-        self.store = store          # AlertStore-like
+        self.store = store  # AlertStore-like
         self.publisher = publisher  # publish({subject, message, attributes}) -> message id
-        self.sweep = sweep          # DeviceSweep-like, for the offline check
+        self.sweep = sweep  # DeviceSweep-like, for the offline check
         self.clock = clock
 
     # -- the rules' events -------------------------------------------------------
@@ -68,8 +69,9 @@ class AlertService:
             steps += self._apply_rule(device, rule, rule_events, active.get(rule))
         return steps
 
-    def _apply_rule(self, device: Mapping[str, Any], rule: str, events: list[Event],
-                    active: dict[str, Any] | None) -> list[alerts.Transition]:
+    def _apply_rule(
+        self, device: Mapping[str, Any], rule: str, events: list[Event], active: dict[str, Any] | None
+    ) -> list[alerts.Transition]:
         stored: list[dict[str, Any]] = []  # alerts these events would open that exist already
         for attempt in range(MAX_ATTEMPTS):
             pending = [e for e in events if not any(_counted_by(alert, e) for alert in stored)]
@@ -122,8 +124,9 @@ class AlertService:
             step = transition(current, principal, self.clock(), note)  # 403 / 409 / 400 come from here
             notes = self._outbox([step])
             try:
-                (written,) = self.store.write(AlertWrite(current["device_id"], current["rule"], current,
-                                                         [step.alert], notes))
+                (written,) = self.store.write(
+                    AlertWrite(current["device_id"], current["rule"], current, [step.alert], notes)
+                )
             except AlertConflict as conflict:  # the rules moved it meanwhile: decide again on the new record
                 if conflict.busy:
                     time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
@@ -162,8 +165,9 @@ class AlertService:
             try:
                 self.store.clear_notification(note["id"])
             except Exception:  # published: at worst the retry publishes it once more
-                logger.warning("published notification left in the outbox", extra={"notification": note["id"]},
-                               exc_info=True)
+                logger.warning(
+                    "published notification left in the outbox", extra={"notification": note["id"]}, exc_info=True
+                )
         return published
 
     def retry_notifications(self) -> dict[str, int]:
@@ -217,8 +221,7 @@ class AlertService:
             outcome["failed"] += 1
             return []
 
-    def _open_offline(self, device: Mapping[str, Any], event: Event,
-                      state: dict[str, Any]) -> list[alerts.Transition]:
+    def _open_offline(self, device: Mapping[str, Any], event: Event, state: dict[str, Any]) -> list[alerts.Transition]:
         steps = self._apply(device, [event])
         self._mark_offline(device, state)
         return steps
@@ -263,8 +266,11 @@ def parse_query(params: Mapping[str, str], now_ms: int) -> dict[str, Any]:
     if status:
         _one_of("status", status, STATUS_VALUES)
         filters["status"] = sorted(alerts.ACTIVE) if status == ACTIVE_FILTER else [status]
-    for name, allowed in (("domain", [d.value for d in Domain]), ("town", [t.value for t in Town]),
-                          ("severity", list(SEVERITIES))):
+    for name, allowed in (
+        ("domain", [d.value for d in Domain]),
+        ("town", [t.value for t in Town]),
+        ("severity", list(SEVERITIES)),
+    ):
         value = params.get(name)
         if value:
             _one_of(name, value, allowed)
@@ -276,11 +282,19 @@ def parse_query(params: Mapping[str, str], now_ms: int) -> dict[str, Any]:
     cursor = paging.decode_cursor(params.get("cursor"))
     if cursor is not None and not (isinstance(cursor.get("k"), str) and isinstance(cursor.get("id"), str)):
         raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}])
-    return {"device": params.get("device") or None, "filters": filters, "start_ms": start, "end_ms": end,
-            "limit": paging.parse_limit(params.get("limit")), "cursor": cursor}
+    return {
+        "device": params.get("device") or None,
+        "filters": filters,
+        "start_ms": start,
+        "end_ms": end,
+        "limit": paging.parse_limit(params.get("limit")),
+        "cursor": cursor,
+    }
 
 
 def _one_of(name: str, value: str, allowed: Iterable[str]) -> None:
     allowed = list(allowed)
     if value not in allowed:
-        raise ValidationFailed(f"unknown {name} {value!r}", [{"field": name, "message": f"one of: {', '.join(allowed)}"}])
+        raise ValidationFailed(
+            f"unknown {name} {value!r}", [{"field": name, "message": f"one of: {', '.join(allowed)}"}]
+        )

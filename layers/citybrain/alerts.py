@@ -24,6 +24,7 @@ At most one alert per (device, rule) is active: `open_key` (device#rule) is set 
 active alert and removed when it resolves, so storage can enforce it with a
 conditional write on that key.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, NamedTuple
@@ -45,7 +46,7 @@ MAX_NOTE = 1000
 
 class Transition(NamedTuple):
     alert: dict[str, Any]
-    action: str   # opened | repeated | escalated | acknowledged | resolved
+    action: str  # opened | repeated | escalated | acknowledged | resolved
     notify: bool
 
 
@@ -115,14 +116,22 @@ def repeat(alert: Mapping[str, Any], event: Event) -> Transition | None:
     if event.t <= alert["last_seen_ms"]:
         return None
     seen = timeutil.local_iso(event.t)
-    new = {**alert, "lastSeen": seen, "last_seen_ms": event.t, "occurrences": alert["occurrences"] + 1,
-           "data": event.data or {}, "description": event.description or alert.get("description", "")}
+    new = {
+        **alert,
+        "lastSeen": seen,
+        "last_seen_ms": event.t,
+        "occurrences": alert["occurrences"] + 1,
+        "data": event.data or {},
+        "description": event.description or alert.get("description", ""),
+    }
     if event.value is not None and (alert.get("peakValue") is None or event.value > alert["peakValue"]):
         new["peakValue"], new["peakAt"] = event.value, seen
     if event.severity and worse(event.severity, alert["severity"]):
         new["severity"] = event.severity
-        new["history"] = [*alert["history"], {"action": "escalated", "at": seen, "by": BY_RULES,
-                                              "severity": event.severity, "from": alert["severity"]}]
+        new["history"] = [
+            *alert["history"],
+            {"action": "escalated", "at": seen, "by": BY_RULES, "severity": event.severity, "from": alert["severity"]},
+        ]
         return Transition(new, "escalated", True)
     return Transition(new, "repeated", False)
 
@@ -140,8 +149,9 @@ def auto_resolve(alert: Mapping[str, Any], event: Event) -> Transition | None:
     return Transition(_resolved(alert, at, BY_AUTO, entry), "resolved", True)
 
 
-def apply_events(alert: Mapping[str, Any] | None, device: Mapping[str, Any],
-                 events: Iterable[Event]) -> list[Transition]:
+def apply_events(
+    alert: Mapping[str, Any] | None, device: Mapping[str, Any], events: Iterable[Event]
+) -> list[Transition]:
     """Fold one (device, rule)'s events of a batch, in time order, into transitions.
 
     `alert` is the active alert of that device and rule (None if there is none). The
@@ -182,14 +192,21 @@ def acknowledge(alert: Mapping[str, Any], principal: Principal, at_ms: int, note
     check_may_act(principal, alert)
     note = _note(note)
     if alert["status"] != "open":
-        raise Conflict(f"alert {alert['id']} is {alert['status']}; only an open alert can be acknowledged",
-                       [{"field": "status", "message": f"is {alert['status']}, must be open"}])
+        raise Conflict(
+            f"alert {alert['id']} is {alert['status']}; only an open alert can be acknowledged",
+            [{"field": "status", "message": f"is {alert['status']}, must be open"}],
+        )
     at = timeutil.local_iso(at_ms)
     entry = {"action": "acknowledged", "at": at, "by": principal.department_id}
     if note:
         entry["note"] = note
-    new = {**alert, "status": "acknowledged", "acknowledgedBy": principal.department_id, "acknowledgedAt": at,
-           "history": [*alert["history"], entry]}
+    new = {
+        **alert,
+        "status": "acknowledged",
+        "acknowledgedBy": principal.department_id,
+        "acknowledgedAt": at,
+        "history": [*alert["history"], entry],
+    }
     return Transition(new, "acknowledged", False)
 
 
@@ -197,8 +214,10 @@ def resolve(alert: Mapping[str, Any], principal: Principal, at_ms: int, note: st
     check_may_act(principal, alert)
     note = _note(note)
     if alert["status"] not in ACTIVE:
-        raise Conflict(f"alert {alert['id']} is already {alert['status']}",
-                       [{"field": "status", "message": f"is {alert['status']}, must be open or acknowledged"}])
+        raise Conflict(
+            f"alert {alert['id']} is already {alert['status']}",
+            [{"field": "status", "message": f"is {alert['status']}, must be open or acknowledged"}],
+        )
     at = timeutil.local_iso(at_ms)
     entry = {"action": "resolved", "at": at, "by": principal.department_id}
     if note:
@@ -209,8 +228,12 @@ def resolve(alert: Mapping[str, Any], principal: Principal, at_ms: int, note: st
 # -- notifications -----------------------------------------------------------------
 def message_attributes(alert: Mapping[str, Any]) -> dict[str, str]:
     """What a department's SNS filter policy can select on."""
-    return {"domain": str(alert.get("domain") or ""), "town": str(alert.get("town") or ""),
-            "severity": alert["severity"], "category": alert["category"]}
+    return {
+        "domain": str(alert.get("domain") or ""),
+        "town": str(alert.get("town") or ""),
+        "severity": alert["severity"],
+        "category": alert["category"],
+    }
 
 
 def notification(step: Transition) -> dict[str, Any]:
@@ -220,12 +243,32 @@ def notification(step: Transition) -> dict[str, Any]:
         raise ValueError(f"{step.action} does not notify")
     alert = step.alert
     subject = f"[{alert['severity']}] {alert['category']}/{alert['subCategory']} {step.action}: {alert['alertSource']}"
-    message = {key: alert.get(key) for key in (
-        "id", "category", "subCategory", "severity", "status", "description", "alertSource", "domain", "town",
-        "dateIssued", "lastSeen", "peakValue", "occurrences", "data", "resolvedBy")}
+    message = {
+        key: alert.get(key)
+        for key in (
+            "id",
+            "category",
+            "subCategory",
+            "severity",
+            "status",
+            "description",
+            "alertSource",
+            "domain",
+            "town",
+            "dateIssued",
+            "lastSeen",
+            "peakValue",
+            "occurrences",
+            "data",
+            "resolvedBy",
+        )
+    }
     message["event"] = step.action
-    return {"subject": subject.encode("ascii", "replace").decode()[:99], "message": message,
-            "attributes": message_attributes(alert)}
+    return {
+        "subject": subject.encode("ascii", "replace").decode()[:99],
+        "message": message,
+        "attributes": message_attributes(alert),
+    }
 
 
 # -- helpers -----------------------------------------------------------------------
@@ -260,6 +303,8 @@ def _note(note: Any) -> str | None:
         raise ValidationFailed("note must be text", [{"field": "note", "message": "expected a string"}])
     note = note.strip()
     if len(note) > MAX_NOTE:
-        raise ValidationFailed(f"note is longer than {MAX_NOTE} characters",
-                               [{"field": "note", "message": f"at most {MAX_NOTE} characters"}])
+        raise ValidationFailed(
+            f"note is longer than {MAX_NOTE} characters",
+            [{"field": "note", "message": f"at most {MAX_NOTE} characters"}],
+        )
     return note or None

@@ -4,6 +4,7 @@ Clients made at import time would escape moto's `mock_aws` in tests and cost
 cold-start time in Lambda; `AWS_ENDPOINT_URL` (read by boto3 itself) points
 them at the emulated AWS of the local stack.
 """
+
 from __future__ import annotations
 
 import functools
@@ -17,8 +18,10 @@ def client(service: str) -> Any:
 
     # Requests are built by our own code and AWS validates them again anyway; botocore's
     # client-side check of DynamoDB transactions costs a third of the processing CPU.
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 5},
-                                               parameter_validation=service != "dynamodb"))
+    return boto3.client(
+        service,
+        config=Config(retries={"mode": "standard", "max_attempts": 5}, parameter_validation=service != "dynamodb"),
+    )
 
 
 def reset_clients() -> None:

@@ -4,6 +4,7 @@ Every resource name arrives as `CITYBRAIN_<RESOURCE>`; the resource names are
 the logical ids in infra/resources.json, so the cloud template, the local stack
 and the tests derive the same variables from one list.
 """
+
 from __future__ import annotations
 
 import functools
@@ -56,11 +57,7 @@ class SettingsError(RuntimeError):
 
 @functools.cache
 def get_settings() -> Settings:
-    values = {
-        name.removeprefix(PREFIX).lower(): value
-        for name, value in os.environ.items()
-        if name.startswith(PREFIX)
-    }
+    values = {name.removeprefix(PREFIX).lower(): value for name, value in os.environ.items() if name.startswith(PREFIX)}
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:

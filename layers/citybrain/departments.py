@@ -2,6 +2,7 @@
 
 A key is shown once, when it is made; only its SHA-256 is stored (keys are 256
 random bits, so a plain hash cannot be brute-forced and lookups stay one GetItem)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,11 @@ class Principal:
 class DepartmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
-                           description="short code, e.g. transport; generated if absent")
+    id: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="short code, e.g. transport; generated if absent",
+    )
     name: str = Field(min_length=1, max_length=200, description="e.g. 区交通运输局")
     domain: str | None = Field(default=None, max_length=40)
     contact: str | None = Field(default=None, max_length=200)
@@ -80,17 +84,26 @@ class Departments:
 
     def create(self, payload: DepartmentIn) -> dict[str, Any]:
         department_id = payload.id or slug(payload.name)
-        record = {**payload.model_dump(exclude_none=True), "id": department_id,
-                  "role": "department", "created_at": timeutil.local_iso(timeutil.now_ms())}
+        record = {
+            **payload.model_dump(exclude_none=True),
+            "id": department_id,
+            "role": "department",
+            "created_at": timeutil.local_iso(timeutil.now_ms()),
+        }
         if not self.store.put_department(record):
-            raise Conflict(f"department {department_id} already exists",
-                           [{"field": "id", "message": "already exists"}])
+            raise Conflict(f"department {department_id} already exists", [{"field": "id", "message": "already exists"}])
         api_key = new_key()
         self.store.put_key(hash_key(api_key), department_id, "department")
         return {**record, "api_key": api_key}
 
     def ensure_admin(self, api_key: str) -> None:
         """Bootstrap: the data bureau and its key (idempotent)."""
-        self.store.put_department({"id": ADMIN_DEPARTMENT, "name": "区政务服务数据管理局",
-                                   "role": "admin", "created_at": timeutil.local_iso(timeutil.now_ms())})
+        self.store.put_department(
+            {
+                "id": ADMIN_DEPARTMENT,
+                "name": "区政务服务数据管理局",
+                "role": "admin",
+                "created_at": timeutil.local_iso(timeutil.now_ms()),
+            }
+        )
         self.store.put_key(hash_key(api_key), ADMIN_DEPARTMENT, "admin")

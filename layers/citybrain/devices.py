@@ -1,4 +1,5 @@
 """The device registry: what a sensor is, where it stands, who owns it."""
+
 from __future__ import annotations
 
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ class Location(BaseModel):
 
 class WaterThresholds(BaseModel):
     """警戒水位 (warning) and 保证水位 (guarantee), metres on the gauge's datum."""
+
     model_config = ConfigDict(extra="forbid")
     warning: float = Field(allow_inf_nan=False)
     guarantee: float = Field(allow_inf_nan=False)
@@ -36,6 +38,7 @@ class WaterThresholds(BaseModel):
 class RuleSettings(BaseModel):
     """Per-device alert rule settings; what is left out takes the default of
     citybrain.rules.settings.DEFAULTS (kept there, so the record stores only overrides)."""
+
     model_config = ConfigDict(extra="forbid")
 
     aqi_high: int | None = Field(default=None, ge=1, le=500, description="AQI above this: high (default 200)")
@@ -49,8 +52,9 @@ class RuleSettings(BaseModel):
     tilt_rate_limit_deg_per_h: float | None = Field(default=None, gt=0, le=90, allow_inf_nan=False)
     crack_width_rate_limit_mm_per_h: float | None = Field(default=None, gt=0, le=500, allow_inf_nan=False)
     settlement_rate_limit_mm_per_h: float | None = Field(default=None, gt=0, le=2000, allow_inf_nan=False)
-    hysteresis: int | None = Field(default=None, ge=1, le=100,
-                                   description="normal readings in a row that resolve an alert (default 3)")
+    hysteresis: int | None = Field(
+        default=None, ge=1, le=100, description="normal readings in a row that resolve an alert (default 3)"
+    )
 
     @model_validator(mode="after")
     def _aqi_ordered(self) -> "RuleSettings":
@@ -114,8 +118,12 @@ class Devices:
 
     def register(self, principal: Principal, payload: DeviceIn) -> dict[str, Any]:
         now = timeutil.local_iso(timeutil.now_ms())
-        record = {**payload.model_dump(mode="json", exclude_none=True),
-                  "owner": principal.department_id, "created_at": now, "updated_at": now}
+        record = {
+            **payload.model_dump(mode="json", exclude_none=True),
+            "owner": principal.department_id,
+            "created_at": now,
+            "updated_at": now,
+        }
         if not self.store.create(record):
             raise Conflict(f"device {payload.id} already exists", [{"field": "id", "message": "already exists"}])
         return record
@@ -125,9 +133,16 @@ class Devices:
         if not principal.may_manage(current["owner"]):
             raise Forbidden("only the owning department may change this device")
         if payload.id != device_id:
-            raise Conflict("the id in the body differs from the path", [{"field": "id", "message": "must equal the id in the path"}])
-        record = {**payload.model_dump(mode="json", exclude_none=True), "owner": current["owner"],
-                  "created_at": current["created_at"], "updated_at": timeutil.local_iso(timeutil.now_ms())}
+            raise Conflict(
+                "the id in the body differs from the path",
+                [{"field": "id", "message": "must equal the id in the path"}],
+            )
+        record = {
+            **payload.model_dump(mode="json", exclude_none=True),
+            "owner": current["owner"],
+            "created_at": current["created_at"],
+            "updated_at": timeutil.local_iso(timeutil.now_ms()),
+        }
         self.store.replace(record)
         return record
 
@@ -146,8 +161,18 @@ def online_state(device: dict[str, Any], latest_ms: int | None, now_ms: int) -> 
     return "online" if now_ms - latest_ms <= window else "offline"
 
 
-PROFILE_FIELDS = ("id", "type", "domain", "town", "owner", "location", "acoustic_zone", "thresholds", "rules",
-                  "reporting_interval_seconds")
+PROFILE_FIELDS = (
+    "id",
+    "type",
+    "domain",
+    "town",
+    "owner",
+    "location",
+    "acoustic_zone",
+    "thresholds",
+    "rules",
+    "reporting_interval_seconds",
+)
 
 
 def device_profile(device: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 boto3's TypeSerializer insists on Decimal and hands Decimal back; readings are
 floats end to end, so this keeps them floats (numbers travel as their repr,
 which round-trips exactly)."""
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,7 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_attr(attr: dict[str, Any]) -> Any:
-    (kind, value), = attr.items()
+    ((kind, value),) = attr.items()
     if kind == "S":
         return value
     if kind == "N":

@@ -1,4 +1,5 @@
 """Errors a client can cause or see. Each maps to one HTTP status and a code."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """POST /v1/readings: validate a batch at the edge and queue the good readings."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,19 +11,28 @@ from citybrain.errors import PayloadTooLarge, ValidationFailed
 from citybrain.readings import MAX_BATCH, Reading, ReadingValidator, device_ids_of
 
 
-def accept_readings(principal: Principal, body: Any, get_devices: Callable[[list[str]], dict],
-                    enqueue: Callable[[list[Reading], dict, dict], Any], record_rejections: Callable[[str, list], None],
-                    max_future_ms: int = 300_000) -> dict[str, Any]:
+def accept_readings(
+    principal: Principal,
+    body: Any,
+    get_devices: Callable[[list[str]], dict],
+    enqueue: Callable[[list[Reading], dict, dict], Any],
+    record_rejections: Callable[[str, list], None],
+    max_future_ms: int = 300_000,
+) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("readings"), list):
-        raise ValidationFailed("body must be {\"readings\": [...]}",
-                               [{"field": "readings", "message": "expected a list of readings"}])
+        raise ValidationFailed(
+            'body must be {"readings": [...]}', [{"field": "readings", "message": "expected a list of readings"}]
+        )
     raw = body["readings"]
     if len(raw) > MAX_BATCH:
-        raise PayloadTooLarge(f"{len(raw)} readings in one request; send at most {MAX_BATCH} per request",
-                              [{"field": "readings", "message": f"at most {MAX_BATCH} items"}])
+        raise PayloadTooLarge(
+            f"{len(raw)} readings in one request; send at most {MAX_BATCH} per request",
+            [{"field": "readings", "message": f"at most {MAX_BATCH} items"}],
+        )
     devices = get_devices(sorted(device_ids_of(raw)))
-    validator = ReadingValidator(devices, None if principal.is_admin else principal.department_id,
-                                 timeutil.now_ms(), max_future_ms)
+    validator = ReadingValidator(
+        devices, None if principal.is_admin else principal.department_id, timeutil.now_ms(), max_future_ms
+    )
     accepted: list[Reading] = []
     rejected: list[dict[str, Any]] = []
     for index, item in enumerate(raw):
@@ -35,6 +45,8 @@ def accept_readings(principal: Principal, body: Any, get_devices: Callable[[list
     if accepted:
         enqueue(accepted, {"kind": "http", "id": request_id, "department": principal.department_id}, devices)
     if rejected:
-        record_rejections(f"http#{request_id}",
-                          [{"position": r["index"], "errors": r["errors"], "raw": raw[r["index"]]} for r in rejected])
+        record_rejections(
+            f"http#{request_id}",
+            [{"position": r["index"], "errors": r["errors"], "raw": raw[r["index"]]} for r in rejected],
+        )
     return {"accepted": len(accepted), "rejected": rejected, "request_id": request_id}

@@ -3,6 +3,7 @@
 The namespace comes from CITYBRAIN_METRICS_NAMESPACE (POWERTOOLS_METRICS_NAMESPACE
 wins if set); the service name from POWERTOOLS_SERVICE_NAME.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,5 +1,6 @@
 """Query parameters shared by the listing routes: opaque page cursors (DynamoDB's
 LastEvaluatedKey, base64url-encoded), page limits, and time bounds."""
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
             raise ValueError
         return key
     except ValueError:
-        raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]) from None
+        raise ValidationFailed(
+            "invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]
+        ) from None
 
 
 def parse_limit(value: str | None, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:

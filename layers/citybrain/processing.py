@@ -4,6 +4,7 @@ A message that cannot be read at all (not JSON, no readings list) raises, so the
 batch processor reports it failed and SQS redelivers it, then parks it in the
 dead-letter queue. A single bad reading inside a good message is recorded in
 the rejections store with its reason and the rest are stored."""
+
 from __future__ import annotations
 
 import json
@@ -57,9 +58,9 @@ def parse_message(body: str) -> tuple[Envelope, list[Reading], list[dict[str, An
 
 class ReadingProcessor:
     def __init__(self, writer, rejections, archive, get_devices) -> None:
-        self.writer = writer            # ReadingWriter-like: store(readings, devices) -> StoreResult
-        self.rejections = rejections    # RejectionStore-like: record(source, rejections)
-        self.archive = archive          # callable(readings) -> objects written
+        self.writer = writer  # ReadingWriter-like: store(readings, devices) -> StoreResult
+        self.rejections = rejections  # RejectionStore-like: record(source, rejections)
+        self.archive = archive  # callable(readings) -> objects written
         self.get_devices = get_devices  # callable(ids) -> {id: device record}
 
     def process(self, body: str, message_id: str) -> ProcessOutcome:

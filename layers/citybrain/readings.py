@@ -1,5 +1,6 @@
 """Readings: validation at the edge, the canonical form that travels on the
 readings queue, and the identity that makes storing them idempotent."""
+
 from __future__ import annotations
 
 import math
@@ -17,6 +18,7 @@ MAX_BATCH = 1000
 
 class ReadingIn(BaseModel):
     """One reading as a gateway sends it (HTTP body item, CSV row, JSON line)."""
+
     model_config = ConfigDict(extra="forbid")
 
     device_id: str = Field(pattern=DEVICE_ID)
@@ -26,6 +28,7 @@ class ReadingIn(BaseModel):
 
 class Reading(BaseModel):
     """A validated reading, as it travels on the readings queue and is stored."""
+
     model_config = ConfigDict(extra="forbid")
 
     device_id: str
@@ -48,8 +51,9 @@ def check_values(device_type: DeviceType, values: dict[str, Any]) -> list[dict[s
         field = f"values.{name}"
         spec = specs.get(name)
         if spec is None:
-            errors.append({"field": field, "message": f"not a value of a {device_type.value} device "
-                                                      f"(known: {', '.join(specs)})"})
+            errors.append(
+                {"field": field, "message": f"not a value of a {device_type.value} device (known: {', '.join(specs)})"}
+            )
         elif value is None:
             errors.append({"field": field, "message": "null; omit a value that was not measured"})
         elif spec.boolean:
@@ -60,17 +64,22 @@ def check_values(device_type: DeviceType, values: dict[str, Any]) -> list[dict[s
         elif not math.isfinite(value):
             errors.append({"field": field, "message": "not a finite number"})
         elif not spec.low <= value <= spec.high:
-            errors.append({"field": field, "message": f"{value} outside the physical range "
-                                                      f"{spec.low:g}..{spec.high:g} {spec.unit}"})
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"{value} outside the physical range {spec.low:g}..{spec.high:g} {spec.unit}",
+                }
+            )
     return errors
 
 
 class ReadingValidator:
     """Checks readings against the registry, for one caller at one moment."""
 
-    def __init__(self, devices: dict[str, dict[str, Any]], department_id: str | None, now_ms: int,
-                 max_future_ms: int = 300_000):
-        self.devices = devices            # device id -> device record (those the caller may know)
+    def __init__(
+        self, devices: dict[str, dict[str, Any]], department_id: str | None, now_ms: int, max_future_ms: int = 300_000
+    ):
+        self.devices = devices  # device id -> device record (those the caller may know)
         self.department_id = department_id  # None: the admin, who may send for any device
         self.now_ms = now_ms
         self.max_future_ms = max_future_ms
@@ -84,7 +93,9 @@ class ReadingValidator:
         device = self.devices.get(item.device_id)
         if device is None or (self.department_id and device["owner"] != self.department_id):
             # One message for both: a gateway must not learn which ids others own.
-            errors.append({"field": "device_id", "message": f"no device {item.device_id} registered by your department"})
+            errors.append(
+                {"field": "device_id", "message": f"no device {item.device_id} registered by your department"}
+            )
         try:
             t = timeutil.parse_instant(item.observed_at)
             if t > self.now_ms + self.max_future_ms:
@@ -97,9 +108,14 @@ class ReadingValidator:
         if errors:
             return None, errors
         # Every field was checked above: construct without validating a second time (it halves the CPU per row).
-        return Reading.model_construct(device_id=item.device_id, t=t, values=item.values,
-                                       type=DeviceType(device["type"]), domain=device["domain"],
-                                       town=device["town"]), []
+        return Reading.model_construct(
+            device_id=item.device_id,
+            t=t,
+            values=item.values,
+            type=DeviceType(device["type"]),
+            domain=device["domain"],
+            town=device["town"],
+        ), []
 
 
 def device_ids_of(raw_readings: list[Any]) -> set[str]:

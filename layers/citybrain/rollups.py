@@ -2,6 +2,7 @@
 
 Pure functions, so the numbers are testable without storage. Booleans roll up
 as 0/1 (the mean of `congested` is the share of congested readings)."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -44,12 +45,18 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         if x is None or y is None:
             out["values"][name] = dict(x or y)
         else:
-            out["values"][name] = {"n": x["n"] + y["n"], "sum": x["sum"] + y["sum"],
-                                   "min": min(x["min"], y["min"]), "max": max(x["max"], y["max"])}
+            out["values"][name] = {
+                "n": x["n"] + y["n"],
+                "sum": x["sum"] + y["sum"],
+                "min": min(x["min"], y["min"]),
+                "max": max(x["max"], y["max"]),
+            }
     return out
 
 
 def summary(rollup: dict[str, Any]) -> dict[str, Any]:
     """What a report shows: mean, min, max and count per value."""
-    return {name: {"mean": s["sum"] / s["n"], "min": s["min"], "max": s["max"], "count": s["n"]}
-            for name, s in sorted(rollup.get("values", {}).items())}
+    return {
+        name: {"mean": s["sum"] / s["n"], "min": s["min"], "max": s["max"], "count": s["n"]}
+        for name, s in sorted(rollup.get("values", {}).items())
+    }

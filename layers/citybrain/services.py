@@ -1,4 +1,5 @@
 """The domain services wired to their AWS-backed stores, built on first use."""
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,9 @@ def reading_processor():
     from citybrain.storage.readings import ReadingWriter
     from citybrain.storage.rejections import RejectionStore
 
-    return ReadingProcessor(ReadingWriter(on_events=_apply_alert_events), RejectionStore(), archive_readings,
-                            devices().store.get_many)
+    return ReadingProcessor(
+        ReadingWriter(on_events=_apply_alert_events), RejectionStore(), archive_readings, devices().store.get_many
+    )
 
 
 def _apply_alert_events(device, events) -> None:

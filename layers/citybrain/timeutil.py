@@ -1,6 +1,7 @@
 """Time in City Brain: stored as epoch milliseconds, shown and bucketed in
 Asia/Shanghai local time. China keeps no daylight saving, so a fixed +08:00
 offset is exact and needs no tz database in the Lambda runtime."""
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,7 @@ recorded with their line number. Nothing here holds more than a block of rows
 and one chunk, so a file of any size reads in flat memory. No AWS here: the
 storage, the device registry and the readings queue arrive as callables.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -34,11 +35,11 @@ KEY_PREFIX = "uploads"
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json-lines": "jsonl", ".txt": "auto"}
 MAX_FILENAME = 200
 DATASET_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"  # as the exchange's catalog names datasets
-SAMPLE_ERRORS = 20            # rejected lines kept on the upload record
-BLOCK_ROWS = 1000             # rows validated, forwarded and recorded together
-MAX_LINE_BYTES = 1 << 20      # a longer "line" is no sensor reading; it must not grow memory
-SNIFF_BYTES = 8192            # what the file-type checks look at
-MAX_CACHED_DEVICES = 50_000   # a district has thousands; a file of random ids must not grow memory
+SAMPLE_ERRORS = 20  # rejected lines kept on the upload record
+BLOCK_ROWS = 1000  # rows validated, forwarded and recorded together
+MAX_LINE_BYTES = 1 << 20  # a longer "line" is no sensor reading; it must not grow memory
+SNIFF_BYTES = 8192  # what the file-type checks look at
+MAX_CACHED_DEVICES = 50_000  # a district has thousands; a file of random ids must not grow memory
 # Read at about 1 MB (20,000 rows) a second on one vCPU, this takes some 8 of
 # Lambda's 15 minutes; a bigger file would time out on every retry.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -58,12 +59,15 @@ def format_of(filename: str) -> str | None:
 
 class UploadIn(BaseModel):
     """POST /v1/uploads body."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     filename: str = Field(description="the file's name, e.g. 桂城街道 空气质量 2026-11.csv")
-    dataset: str | None = Field(default=None, pattern=DATASET_ID,
-                                description="a dataset of the exchange the file's records are loaded into "
-                                            "(absent: the file holds readings)")
+    dataset: str | None = Field(
+        default=None,
+        pattern=DATASET_ID,
+        description="a dataset of the exchange the file's records are loaded into (absent: the file holds readings)",
+    )
 
     @field_validator("filename")
     @classmethod
@@ -100,6 +104,7 @@ class BadNotification(ValueError):
 
 class S3Object(BaseModel):
     """The object a notification is about, key decoded."""
+
     model_config = ConfigDict(frozen=True)
 
     bucket: str
@@ -166,9 +171,16 @@ def parse_s3_notification(body: str) -> list[S3Object]:
             key = decode_key(record.s3.object_.key)
         except UnicodeDecodeError:
             raise BadNotification(f"Records.{index}.s3.object.key: not URL-encoded UTF-8") from None
-        objects.append(S3Object(bucket=record.s3.bucket.name, key=key, size=record.s3.object_.size,
-                                etag=(record.s3.object_.eTag or "").strip('"') or None,
-                                version_id=record.s3.object_.versionId, event=record.eventName))
+        objects.append(
+            S3Object(
+                bucket=record.s3.bucket.name,
+                key=key,
+                size=record.s3.object_.size,
+                etag=(record.s3.object_.eTag or "").strip('"') or None,
+                version_id=record.s3.object_.versionId,
+                event=record.eventName,
+            )
+        )
     return objects
 
 
@@ -180,7 +192,7 @@ class UnreadableUpload(ValueError):
 _SIGNATURES = (
     (codecs.BOM_UTF32_LE, "UTF-32 text; save the file as CSV UTF-8"),
     (codecs.BOM_UTF32_BE, "UTF-32 text; save the file as CSV UTF-8"),
-    (codecs.BOM_UTF16_LE, "UTF-16 text (Excel's \"Unicode text\"); save the file as CSV UTF-8"),
+    (codecs.BOM_UTF16_LE, 'UTF-16 text (Excel\'s "Unicode text"); save the file as CSV UTF-8'),
     (codecs.BOM_UTF16_BE, "UTF-16 text; save the file as CSV UTF-8"),
     (b"PK\x03\x04", "a ZIP archive or Excel workbook (.xlsx), not text; export the sheet as CSV UTF-8"),
     (b"\xd0\xcf\x11\xe0", "an Excel 97-2003 workbook (.xls), not text; export the sheet as CSV UTF-8"),
@@ -251,8 +263,8 @@ class LineReader:
         return _ENCODING_NAMES.get(self.encoding or "", "ASCII")
 
     def __iter__(self) -> Iterator[Line]:
-        pending = b""          # the partial line carried to the next chunk
-        skipping = False       # inside an over-long line: drop bytes up to its end
+        pending = b""  # the partial line carried to the next chunk
+        skipping = False  # inside an over-long line: drop bytes up to its end
         number = 0
         first = True
         for chunk in _head_first(self._chunks):
@@ -265,7 +277,7 @@ class LineReader:
                     continue
                 number += 1
                 yield number, "", f"line longer than {MAX_LINE_BYTES // 1024} KB"
-                chunk, skipping = chunk[end + 1:], False
+                chunk, skipping = chunk[end + 1 :], False
             pieces = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
             pending = pieces.pop()
             for index, raw in enumerate(pieces):
@@ -287,7 +299,7 @@ class LineReader:
                 raise UnreadableUpload(f"the file is {reason}")
         if head.startswith(codecs.BOM_UTF8):
             self.bom, self.encoding = True, "utf-8"
-            head = head[len(codecs.BOM_UTF8):]
+            head = head[len(codecs.BOM_UTF8) :]
         if b"\x00" in head[:SNIFF_BYTES]:
             raise UnreadableUpload("the file is binary (it contains NUL bytes), not CSV or JSON Lines text")
         return head
@@ -307,17 +319,20 @@ class LineReader:
             return number, raw.decode(encoding), None
         except UnicodeDecodeError as exc:
             name = _ENCODING_NAMES[encoding]
-            return (number, raw.decode(encoding, errors="replace"),
-                    f"not valid {name} text (byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} of the line); "
-                    f"the file was read as {name}")
+            return (
+                number,
+                raw.decode(encoding, errors="replace"),
+                f"not valid {name} text (byte 0x{raw[exc.start]:02X} at byte {exc.start + 1} of the line); "
+                f"the file was read as {name}",
+            )
 
 
 # --------------------------------------------------------------------------- lines -> rows
 @dataclass
 class Row:
-    line: int                      # where the row starts (1-based; a CSV header is line 1)
-    raw: str                       # the row's text as in the file
-    candidate: Any = None          # the reading as the HTTP API would receive it
+    line: int  # where the row starts (1-based; a CSV header is line 1)
+    raw: str  # the row's text as in the file
+    candidate: Any = None  # the reading as the HTTP API would receive it
     errors: list[dict[str, str]] = field(default_factory=list)  # found before validation
 
 
@@ -356,7 +371,8 @@ class CsvColumns:
         if "device_id" not in names or "observed_at" not in names:
             shown = ",".join(names)[:200]
             raise UnreadableUpload(
-                f"line {line} is not a CSV header: expected device_id,observed_at,<value names>… (found: {shown})")
+                f"line {line} is not a CSV header: expected device_id,observed_at,<value names>… (found: {shown})"
+            )
         self.device_id = names.index("device_id")
         self.observed_at = names.index("observed_at")
         self.values: list[tuple[int, str]] = []
@@ -375,12 +391,15 @@ class CsvColumns:
         if names.count("device_id") > 1 or names.count("observed_at") > 1:
             problems.append("device_id and observed_at must appear once each")
         if problems:
-            raise UnreadableUpload("CSV header: " + "; ".join(problems) +
-                                   f". Value columns are value names: {', '.join(sorted(_VALUE_NAMES.values()))}")
+            raise UnreadableUpload(
+                "CSV header: "
+                + "; ".join(problems)
+                + f". Value columns are value names: {', '.join(sorted(_VALUE_NAMES.values()))}"
+            )
 
     def candidate(self, cells: list[str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
         errors: list[dict[str, str]] = []
-        if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
+        if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
             errors.append({"field": "line", "message": f"{len(cells)} cells; the header has {self.width} columns"})
         count = len(cells)
         values: dict[str, Any] = {}
@@ -428,8 +447,11 @@ def csv_rows(lines: Iterator[Line], header: Callable[[list[str], int], Any] = Cs
             row_lines = taken.take()
             if columns is None:
                 raise UnreadableUpload(f"line {row_lines[0][0]}: not CSV ({exc})") from None
-            yield Row(row_lines[0][0], "\n".join(t for _, t, _ in row_lines),
-                      errors=[{"field": "line", "message": f"not CSV: {exc}"}])
+            yield Row(
+                row_lines[0][0],
+                "\n".join(t for _, t, _ in row_lines),
+                errors=[{"field": "line", "message": f"not CSV: {exc}"}],
+            )
             continue
         row_lines = taken.take()
         problem = _line_problem(row_lines)
@@ -476,8 +498,9 @@ def jsonl_rows(lines: Iterator[Line]) -> Iterator[Row]:
         raise UnreadableUpload("the file is empty")
 
 
-def rows_of(lines: Iterable[Line], kind: str,
-            header: Callable[[list[str], int], Any] = CsvColumns) -> tuple[str, Iterator[Row]]:
+def rows_of(
+    lines: Iterable[Line], kind: str, header: Callable[[list[str], int], Any] = CsvColumns
+) -> tuple[str, Iterator[Row]]:
     """kind "csv", "jsonl", or "auto" (a .txt: JSON Lines if its first text is `{`) ->
     (the format read, its rows); header reads a CSV header (see csv_rows)."""
     iterator = iter(lines)
@@ -501,25 +524,35 @@ class UploadReport:
     accepted: int = 0
     rejected: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)  # the first SAMPLE_ERRORS {line, errors}
-    extra: dict[str, Any] = field(default_factory=dict)          # kept on the upload too (a dataset load's version)
+    extra: dict[str, Any] = field(default_factory=dict)  # kept on the upload too (a dataset load's version)
 
     def count(self, accepted: int, rejected: list[dict[str, Any]]) -> None:
         """A block's tally: its rejections are [{position: line, errors, raw}]."""
         self.accepted += accepted
         self.rejected += len(rejected)
         room = SAMPLE_ERRORS - len(self.errors)
-        for r in rejected[:max(room, 0)]:
-            self.errors.append({"line": r["position"], "errors": [
-                {"field": e["field"], "message": e["message"][:300]} for e in r["errors"][:10]]})
+        for r in rejected[: max(room, 0)]:
+            self.errors.append(
+                {
+                    "line": r["position"],
+                    "errors": [{"field": e["field"], "message": e["message"][:300]} for e in r["errors"][:10]],
+                }
+            )
 
 
 class _Blocks:
     """Validates rows a block at a time: one registry lookup for the block's new
     devices, one forward of its good readings, one write of its rejections."""
 
-    def __init__(self, report: UploadReport, validator: ReadingValidator, devices: dict[str, Any],
-                 get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
-                 forward: Callable[[list[Reading]], Any], record_rejections: Callable[[list[dict]], Any]):
+    def __init__(
+        self,
+        report: UploadReport,
+        validator: ReadingValidator,
+        devices: dict[str, Any],
+        get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
+        forward: Callable[[list[Reading]], Any],
+        record_rejections: Callable[[list[dict]], Any],
+    ):
         self.report = report
         self.validator = validator
         self.devices = devices  # device id -> record, or None when unknown (asked once)
@@ -560,8 +593,11 @@ class _Blocks:
         self.report.count(len(accepted), rejected)
 
     def _look_up(self, rows: list[Row]) -> None:
-        wanted = {row.candidate["device_id"] for row in rows
-                  if isinstance(row.candidate, dict) and isinstance(row.candidate.get("device_id"), str)}
+        wanted = {
+            row.candidate["device_id"]
+            for row in rows
+            if isinstance(row.candidate, dict) and isinstance(row.candidate.get("device_id"), str)
+        }
         new = sorted(d for d in wanted if d not in self.devices and _DEVICE_ID.match(d))
         if not new:
             return
@@ -572,11 +608,17 @@ class _Blocks:
             self.devices[device_id] = found.get(device_id)
 
 
-def read_upload(chunks: Iterable[bytes], filename: str, *, department_id: str | None,
-                get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
-                forward: Callable[[list[Reading]], Any],
-                record_rejections: Callable[[list[dict[str, Any]]], Any],
-                now_ms: int | None = None, max_future_ms: int = 300_000) -> UploadReport:
+def read_upload(
+    chunks: Iterable[bytes],
+    filename: str,
+    *,
+    department_id: str | None,
+    get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
+    forward: Callable[[list[Reading]], Any],
+    record_rejections: Callable[[list[dict[str, Any]]], Any],
+    now_ms: int | None = None,
+    max_future_ms: int = 300_000,
+) -> UploadReport:
     """Read one uploaded file, streaming, and account for every row.
 
     chunks: the file's bytes in pieces of any size. department_id: the uploader's
@@ -620,10 +662,18 @@ class ObjectGone(Exception):
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
     """An upload as GET /v1/uploads/{id} shows it."""
-    shown = {"id": record["id"], "filename": record["filename"], "department": record["department"],
-             "status": record["status"], "accepted": record.get("accepted", 0), "rejected": record.get("rejected", 0),
-             "errors": record.get("errors", []), "created_at": record["created_at"],
-             "started_at": record.get("started_at"), "finished_at": record.get("finished_at")}
+    shown = {
+        "id": record["id"],
+        "filename": record["filename"],
+        "department": record["department"],
+        "status": record["status"],
+        "accepted": record.get("accepted", 0),
+        "rejected": record.get("rejected", 0),
+        "errors": record.get("errors", []),
+        "created_at": record["created_at"],
+        "started_at": record.get("started_at"),
+        "finished_at": record.get("finished_at"),
+    }
     for optional in ("dataset", "version", "checksum", "format", "encoding", "lines", "size"):
         if optional in record:
             shown[optional] = record[optional]
@@ -635,8 +685,13 @@ def view(record: dict[str, Any]) -> dict[str, Any]:
 class Uploads:
     """Announcing uploads (a presigned PUT) and reporting on them."""
 
-    def __init__(self, store: UploadStore, presign_put: Callable[[str, int], str], url_expiry_seconds: int,
-                 check_target: Callable[[Principal, str], None] | None = None):
+    def __init__(
+        self,
+        store: UploadStore,
+        presign_put: Callable[[str, int], str],
+        url_expiry_seconds: int,
+        check_target: Callable[[Principal, str], None] | None = None,
+    ):
         self.store = store
         self.presign_put = presign_put  # (key, expires in seconds) -> URL
         self.url_expiry_seconds = url_expiry_seconds
@@ -653,12 +708,30 @@ class Uploads:
         expires = timeutil.local_iso(now + self.url_expiry_seconds * 1000)
         url = self.presign_put(key, self.url_expiry_seconds)
         target = {"dataset": payload.dataset} if payload.dataset else {}
-        self.store.create({"id": upload_id, "department": principal.department_id, "role": principal.role,
-                           "filename": payload.filename, "key": key, "status": "pending",
-                           "created_at": timeutil.local_iso(now), "url_expires_at": expires, **target})
+        self.store.create(
+            {
+                "id": upload_id,
+                "department": principal.department_id,
+                "role": principal.role,
+                "filename": payload.filename,
+                "key": key,
+                "status": "pending",
+                "created_at": timeutil.local_iso(now),
+                "url_expires_at": expires,
+                **target,
+            }
+        )
         # No header is signed: a plain PUT of the file's bytes is all a gateway sends.
-        return {"id": upload_id, "filename": payload.filename, **target, "status": "pending",
-                "url": url, "method": "PUT", "headers": {}, "expires_at": expires}
+        return {
+            "id": upload_id,
+            "filename": payload.filename,
+            **target,
+            "status": "pending",
+            "url": url,
+            "method": "PUT",
+            "headers": {},
+            "expires_at": expires,
+        }
 
     def get(self, principal: Principal, upload_id: str) -> dict[str, Any]:
         record = self.store.get(upload_id)
@@ -672,7 +745,8 @@ class Uploads:
 @dataclass
 class Outcome:
     """What processing one notified object came to (stored as the idempotent result)."""
-    status: str                    # done | failed | ignored | superseded
+
+    status: str  # done | failed | ignored | superseded
     upload_id: str | None = None
     accepted: int = 0
     rejected: int = 0
@@ -683,20 +757,25 @@ class UploadIntake:
     """Reads the file an S3 notification names into the readings pipeline, or into
     its target dataset when the upload was announced with one."""
 
-    def __init__(self, store: UploadStore, open_object: Callable[[S3Object], Iterable[bytes]],
-                 get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
-                 forward: Callable[[list[Reading], dict[str, Any]], Any],
-                 record_rejections: Callable[[str, list[dict[str, Any]]], Any],
-                 forget_rejections: Callable[[str], Any], max_future_ms: int = 300_000,
-                 load_dataset: Callable[[Iterable[bytes], dict[str, Any], S3Object, str], UploadReport] | None = None):
+    def __init__(
+        self,
+        store: UploadStore,
+        open_object: Callable[[S3Object], Iterable[bytes]],
+        get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
+        forward: Callable[[list[Reading], dict[str, Any]], Any],
+        record_rejections: Callable[[str, list[dict[str, Any]]], Any],
+        forget_rejections: Callable[[str], Any],
+        max_future_ms: int = 300_000,
+        load_dataset: Callable[[Iterable[bytes], dict[str, Any], S3Object, str], UploadReport] | None = None,
+    ):
         self.store = store
-        self.open_object = open_object            # raises ObjectSuperseded / ObjectGone
+        self.open_object = open_object  # raises ObjectSuperseded / ObjectGone
         self.get_devices = get_devices
-        self.forward = forward                    # (readings, source) -> sent
+        self.forward = forward  # (readings, source) -> sent
         self.record_rejections = record_rejections  # (source, rejections)
         self.forget_rejections = forget_rejections  # (source): drop what an earlier attempt recorded
         self.max_future_ms = max_future_ms
-        self.load_dataset = load_dataset          # (chunks, upload record, object, rejections source) -> report
+        self.load_dataset = load_dataset  # (chunks, upload record, object, rejections source) -> report
 
     def process(self, obj: S3Object) -> Outcome:
         upload_id = upload_id_of_key(obj.key)
@@ -707,13 +786,18 @@ class UploadIntake:
             return Outcome("ignored")
         assert upload_id is not None
         if obj.size is not None and obj.size > MAX_UPLOAD_BYTES:
-            return self._fail(upload_id, f"the file is {obj.size / 1048576:.0f} MB; "
-                                         f"split it into files of at most {MAX_UPLOAD_BYTES // 1048576} MB")
+            return self._fail(
+                upload_id,
+                f"the file is {obj.size / 1048576:.0f} MB; "
+                f"split it into files of at most {MAX_UPLOAD_BYTES // 1048576} MB",
+            )
         try:
             chunks = self.open_object(obj)
         except ObjectSuperseded:
-            logger.info("object replaced since this notification; its newer notification reads it",
-                        extra={"upload_id": upload_id, "etag": obj.etag})
+            logger.info(
+                "object replaced since this notification; its newer notification reads it",
+                extra={"upload_id": upload_id, "etag": obj.etag},
+            )
             return Outcome("superseded", upload_id)
         except ObjectGone:
             return self._fail(upload_id, "the uploaded file was deleted before it could be read")
@@ -722,8 +806,15 @@ class UploadIntake:
         # From scratch every time: a crash midway leaves counts that are overwritten
         # here and rejections that are dropped; readings already stored are
         # recognised by their identity downstream.
-        self.store.start(upload_id, {"status": "processing", "started_at": timeutil.local_iso(timeutil.now_ms()),
-                                     "size": obj.size, "etag": obj.etag})
+        self.store.start(
+            upload_id,
+            {
+                "status": "processing",
+                "started_at": timeutil.local_iso(timeutil.now_ms()),
+                "size": obj.size,
+                "etag": obj.etag,
+            },
+        )
         self.forget_rejections(source)
         queue_source = {"kind": "upload", "id": upload_id, "department": record["department"]}
         try:
@@ -733,24 +824,52 @@ class UploadIntake:
                 report = self.load_dataset(chunks, record, obj, source)
             else:
                 report = read_upload(
-                    chunks, record["filename"],
+                    chunks,
+                    record["filename"],
                     department_id=None if record.get("role") == "admin" else record["department"],
                     get_devices=self.get_devices,
                     forward=lambda readings: self.forward(readings, queue_source),
                     record_rejections=lambda rejections: self.record_rejections(source, rejections),
-                    max_future_ms=self.max_future_ms)
+                    max_future_ms=self.max_future_ms,
+                )
         except UnreadableUpload as exc:
             return self._fail(upload_id, str(exc))
-        self.store.finish(upload_id, {"status": "done", "finished_at": timeutil.local_iso(timeutil.now_ms()),
-                                      "accepted": report.accepted, "rejected": report.rejected,
-                                      "errors": report.errors, "format": report.format,
-                                      "encoding": report.encoding, "lines": report.lines, **report.extra})
-        logger.info("upload read", extra={"upload_id": upload_id, "accepted": report.accepted,
-                                          "rejected": report.rejected, "encoding": report.encoding})
+        self.store.finish(
+            upload_id,
+            {
+                "status": "done",
+                "finished_at": timeutil.local_iso(timeutil.now_ms()),
+                "accepted": report.accepted,
+                "rejected": report.rejected,
+                "errors": report.errors,
+                "format": report.format,
+                "encoding": report.encoding,
+                "lines": report.lines,
+                **report.extra,
+            },
+        )
+        logger.info(
+            "upload read",
+            extra={
+                "upload_id": upload_id,
+                "accepted": report.accepted,
+                "rejected": report.rejected,
+                "encoding": report.encoding,
+            },
+        )
         return Outcome("done", upload_id, report.accepted, report.rejected)
 
     def _fail(self, upload_id: str, reason: str) -> Outcome:
         logger.info("upload failed", extra={"upload_id": upload_id, "failure": reason})
-        self.store.finish(upload_id, {"status": "failed", "finished_at": timeutil.local_iso(timeutil.now_ms()),
-                                      "failure": reason, "accepted": 0, "rejected": 0, "errors": []})
+        self.store.finish(
+            upload_id,
+            {
+                "status": "failed",
+                "finished_at": timeutil.local_iso(timeutil.now_ms()),
+                "failure": reason,
+                "accepted": 0,
+                "rejected": 0,
+                "errors": [],
+            },
+        )
         return Outcome("failed", upload_id, failure=reason)

@@ -1,6 +1,7 @@
 """The district's fixed vocabularies: domains, towns, device types, and the
 values each device type reports (FIWARE Smart Data Models names) with the
 physical range a validator enforces."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,12 +9,12 @@ from enum import StrEnum
 
 
 class Domain(StrEnum):
-    traffic = "traffic"          # 交通
+    traffic = "traffic"  # 交通
     environment = "environment"  # 环保
-    urban = "urban"              # 城管
-    housing = "housing"          # 住建
-    health = "health"            # 卫健
-    safety = "safety"            # 应急/大安全
+    urban = "urban"  # 城管
+    housing = "housing"  # 住建
+    health = "health"  # 卫健
+    safety = "safety"  # 应急/大安全
 
 
 class Town(StrEnum):
@@ -36,6 +37,7 @@ class DeviceType(StrEnum):
 
 class AcousticZone(StrEnum):
     """Acoustic environment functional zone classes of GB 3096-2008."""
+
     zone0 = "0"
     zone1 = "1"
     zone2 = "2"

@@ -3,6 +3,7 @@
 The emulated AWS runs in its own process, so CPU time and memory measured here
 are City Brain's (and botocore's), not the emulator's.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,15 +31,23 @@ def free_port() -> int:
 @contextlib.contextmanager
 def emulated_aws():
     port = free_port()
-    proc = subprocess.Popen([PY, "-m", "infra.local.server", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [PY, "-m", "infra.local.server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
             time.sleep(0.05)
-        env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-               "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "ap-east-1"}
+        env = {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "ap-east-1",
+        }
         os.environ.update(env)
         from infra.provision import provision
 
@@ -76,8 +85,12 @@ def cold_start(rounds: int = 7) -> dict:
         boto.append(run("import boto3; boto3.client('sqs')"))
     base = statistics.median(empty)
     a, b = statistics.median(app) - base, statistics.median(boto) - base
-    return {"import app (ms)": round(a * 1000), "import boto3 + client (ms)": round(b * 1000),
-            "ratio": round(a / b, 2), "goal": "<= 1.5"}
+    return {
+        "import app (ms)": round(a * 1000),
+        "import boto3 + client (ms)": round(b * 1000),
+        "ratio": round(a / b, 2),
+        "goal": "<= 1.5",
+    }
 
 
 # -- readings as the ingest path packs them -----------------------------------
@@ -90,12 +103,27 @@ def sample_readings(prefix: str, devices: int = 50, readings: int = 1000):
     batch = []
     for i in range(readings):
         device = i % devices
-        batch.append(Reading(device_id=f"{prefix}-{device:03d}", t=start + (i // devices) * 60_000,
-                             values={"pm25": 20.0 + i % 37, "pm10": 40.0 + i % 23, "no2": 18.5, "co": 0.7},
-                             type="air_quality", domain="environment", town="桂城街道"))
-    registry = {f"{prefix}-{d:03d}": {"id": f"{prefix}-{d:03d}", "type": "air_quality", "domain": "environment",
-                                      "town": "桂城街道", "owner": "environment",
-                                      "location": {"lat": 23.03, "lon": 113.15}} for d in range(devices)}
+        batch.append(
+            Reading(
+                device_id=f"{prefix}-{device:03d}",
+                t=start + (i // devices) * 60_000,
+                values={"pm25": 20.0 + i % 37, "pm10": 40.0 + i % 23, "no2": 18.5, "co": 0.7},
+                type="air_quality",
+                domain="environment",
+                town="桂城街道",
+            )
+        )
+    registry = {
+        f"{prefix}-{d:03d}": {
+            "id": f"{prefix}-{d:03d}",
+            "type": "air_quality",
+            "domain": "environment",
+            "town": "桂城街道",
+            "owner": "environment",
+            "location": {"lat": 23.03, "lon": 113.15},
+        }
+        for d in range(devices)
+    }
     return batch, registry
 
 
@@ -128,9 +156,13 @@ def requests_per_thousand() -> dict:
 
     figures = {}
     for label, processor, messages in (
-            ("rules on", lambda: reading_processor(), sample_messages("req")),
-            ("rules off", lambda: ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings,
-                                                   lambda ids: {}), sample_messages("off", with_devices=False))):
+        ("rules on", lambda: reading_processor(), sample_messages("req")),
+        (
+            "rules off",
+            lambda: ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings, lambda ids: {}),
+            sample_messages("off", with_devices=False),
+        ),
+    ):
         counter = count_requests()
         for n, body in enumerate(messages):
             processor().process(body, f"{label}-{n}")
@@ -161,8 +193,11 @@ def processing_cpu(rounds: int = 5) -> dict:
             reading_processor().process(body, f"c{r}-{n}")
         processing.append(time.process_time() - start)
     p, f = statistics.median(processing), statistics.median(floor)
-    return {"processing (µs/reading)": round(p * 1000, 1), "json.loads + pydantic (µs/reading)": round(f * 1000, 1),
-            "ratio": round(p / f, 1)}
+    return {
+        "processing (µs/reading)": round(p * 1000, 1),
+        "json.loads + pydantic (µs/reading)": round(f * 1000, 1),
+        "ratio": round(p / f, 1),
+    }
 
 
 # -- (5) rule evaluation per reading over the validation floor ---------------
@@ -186,8 +221,11 @@ def rule_cpu(rounds: int = 5) -> dict:
             engine.evaluate(registry[device_id], None, readings)
         evaluation.append(time.process_time() - start)
     e, f = statistics.median(evaluation), statistics.median(floor)
-    return {"rules (µs/reading)": round(e * 1000, 1), "pydantic validation (µs/reading)": round(f * 1000, 1),
-            "ratio": round(e / f, 2)}
+    return {
+        "rules (µs/reading)": round(e * 1000, 1),
+        "pydantic validation (µs/reading)": round(f * 1000, 1),
+        "ratio": round(e / f, 2),
+    }
 
 
 def main() -> None:
@@ -201,7 +239,9 @@ def main() -> None:
         reset_caches()
         figures["(4) processing CPU per reading"] = processing_cpu()
         reset_caches()
-        figures["(3) upload function peak memory"] = upload_memory.measure(Path(tempfile.mkdtemp(prefix="citybrain-bench-")))
+        figures["(3) upload function peak memory"] = upload_memory.measure(
+            Path(tempfile.mkdtemp(prefix="citybrain-bench-"))
+        )
         reset_caches()
         figures["(7) catalog search, 100 vs 10,000 datasets"] = exchange.catalog_search()
         reset_caches()

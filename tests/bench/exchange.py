@@ -15,6 +15,7 @@
     with emulated_aws():   # tests/bench/__main__.py
         print(exchange.pull_memory(rows=50_000), exchange.catalog_search())
 """
+
 from __future__ import annotations
 
 import random
@@ -48,16 +49,25 @@ def _facts(path: str, query: dict[str, str] | None = None):
 def _bench_dataset(dataset_id: str, sensitivity: str = "sensitive"):
     from citybrain.exchange.catalog import DatasetIn
 
-    return DatasetIn.model_validate({
-        "id": dataset_id, "title": "低保对象名单（基准测试）", "domain": "social", "sensitivity": sensitivity,
-        "keywords": ["低保"], "primary_key": "id_card", "schema": [
-            {"name": "id_card", "type": "string", "pii": "id_card"},
-            {"name": "name", "type": "string", "pii": "name"},
-            {"name": "phone", "type": "string", "pii": "phone"},
-            {"name": "address", "type": "string", "pii": "address"},
-            {"name": "town", "type": "string"},
-            {"name": "household_size", "type": "integer"},
-            {"name": "allowance", "type": "number", "unit": "元/月"}]})
+    return DatasetIn.model_validate(
+        {
+            "id": dataset_id,
+            "title": "低保对象名单（基准测试）",
+            "domain": "social",
+            "sensitivity": sensitivity,
+            "keywords": ["低保"],
+            "primary_key": "id_card",
+            "schema": [
+                {"name": "id_card", "type": "string", "pii": "id_card"},
+                {"name": "name", "type": "string", "pii": "name"},
+                {"name": "phone", "type": "string", "pii": "phone"},
+                {"name": "address", "type": "string", "pii": "address"},
+                {"name": "town", "type": "string"},
+                {"name": "household_size", "type": "integer"},
+                {"name": "allowance", "type": "number", "unit": "元/月"},
+            ],
+        }
+    )
 
 
 def _person(n: int) -> dict[str, Any]:
@@ -69,9 +79,15 @@ def _person(n: int) -> dict[str, Any]:
     first17 = f"440605{born:%Y%m%d}{n // 21_900 % 1000:03d}"
     rng = random.Random(n)
     town = TOWNS[n % 7]
-    return {"id_card": first17 + id_check_digit(first17), "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
-            "phone": f"13{n % 10}{n % 100_000_000:08d}", "address": f"佛山市南海区{town}幸福路{n % 300 + 1}号{n % 40 + 1}座",
-            "town": town, "household_size": n % 6 + 1, "allowance": float(980 + n % 3 * 135)}
+    return {
+        "id_card": first17 + id_check_digit(first17),
+        "name": rng.choice(SURNAMES) + rng.choice(GIVEN),
+        "phone": f"13{n % 10}{n % 100_000_000:08d}",
+        "address": f"佛山市南海区{town}幸福路{n % 300 + 1}号{n % 40 + 1}座",
+        "town": town,
+        "household_size": n % 6 + 1,
+        "allowance": float(980 + n % 3 * 135),
+    }
 
 
 def seed_records(dataset: dict[str, Any], rows: int, workers: int = 4) -> float:
@@ -92,9 +108,21 @@ def seed_records(dataset: dict[str, Any], rows: int, workers: int = 4) -> float:
         for n in range(start, min(start + 25, rows)):
             record = _person(n)
             row = row_key(salt, record["id_card"])
-            requests.append({"PutRequest": {"Item": to_item({
-                "part": part_of(dataset["id"], shard_of(row, shards)), "row": row, "data": record,
-                "sum": digest(record)[:32], "ver": 1})}})
+            requests.append(
+                {
+                    "PutRequest": {
+                        "Item": to_item(
+                            {
+                                "part": part_of(dataset["id"], shard_of(row, shards)),
+                                "row": row,
+                                "data": record,
+                                "sum": digest(record)[:32],
+                                "ver": 1,
+                            }
+                        )
+                    }
+                }
+            )
         pending = {table: requests}
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
@@ -105,7 +133,9 @@ def seed_records(dataset: dict[str, Any], rows: int, workers: int = 4) -> float:
     return time.perf_counter() - start
 
 
-def pull_memory(rows: int = 1_000_000, page: int = 1000, seed_workers: int = 4, timing_rows: int = 100_000) -> dict[str, Any]:
+def pull_memory(
+    rows: int = 1_000_000, page: int = 1000, seed_workers: int = 4, timing_rows: int = 100_000
+) -> dict[str, Any]:
     from citybrain.departments import Principal
     from citybrain.exchange.grants import AccessRequestIn, DecisionIn
     from citybrain.services import exchange
@@ -114,13 +144,19 @@ def pull_memory(rows: int = 1_000_000, page: int = 1000, seed_workers: int = 4, 
     service = exchange()
     owner, consumer = Principal("bench-civil-affairs", "department"), Principal("bench-health", "department")
     bureau = Principal("data-bureau", "admin")
-    dataset_id = f"bench-pull-{random.randrange(16 ** 6):06x}"
+    dataset_id = f"bench-pull-{random.randrange(16**6):06x}"
     service.catalog.publish(owner, _bench_dataset(dataset_id), _facts("/v1/datasets"))
     dataset = service.catalog.get(dataset_id)
     seconds = seed_records(dataset, rows, seed_workers)
-    request = service.access.request(consumer, dataset_id, AccessRequestIn(purpose="医疗救助对象核对（基准测试）",
-                                     fields=["id_card", "name", "address", "town", "household_size", "allowance"]),
-                                     _facts(f"/v1/datasets/{dataset_id}/access-requests"))
+    request = service.access.request(
+        consumer,
+        dataset_id,
+        AccessRequestIn(
+            purpose="医疗救助对象核对（基准测试）",
+            fields=["id_card", "name", "address", "town", "household_size", "allowance"],
+        ),
+        _facts(f"/v1/datasets/{dataset_id}/access-requests"),
+    )
     service.access.decide(owner, request["id"], DecisionIn(decision="approve"), _facts("/decision"))
     service.access.decide(bureau, request["id"], DecisionIn(decision="approve"), _facts("/decision"))
 
@@ -165,23 +201,41 @@ def pull_memory(rows: int = 1_000_000, page: int = 1000, seed_workers: int = 4, 
     cpu_10k = [s["cpu"] * 10_000 / s["rows"] for s in timed]
     peaks = [s["peak_bytes"] for s in traced]
     return {
-        "rows seeded": rows, "seeding (s)": round(seconds, 1), "page size": page,
+        "rows seeded": rows,
+        "seeding (s)": round(seconds, 1),
+        "page size": page,
         "time per 10,000 rows (s, median, untraced)": round(statistics.median(per_10k), 2),
         "of which City Brain + botocore CPU (s)": round(statistics.median(cpu_10k), 2),
-        "rows pulled under tracemalloc": pulled, "pull under tracemalloc (s)": round(total, 1),
-        "peak traced memory, first 10,000 rows (MiB)": round(peaks[0] / 2 ** 20, 2),
-        "peak traced memory, last 10,000 rows (MiB)": round(peaks[-1] / 2 ** 20, 2),
-        "peak traced memory, highest of all segments (MiB)": round(max(peaks) / 2 ** 20, 2),
+        "rows pulled under tracemalloc": pulled,
+        "pull under tracemalloc (s)": round(total, 1),
+        "peak traced memory, first 10,000 rows (MiB)": round(peaks[0] / 2**20, 2),
+        "peak traced memory, last 10,000 rows (MiB)": round(peaks[-1] / 2**20, 2),
+        "peak traced memory, highest of all segments (MiB)": round(max(peaks) / 2**20, 2),
         "goal": "flat: the last segment's peak is the first's",
     }
 
 
 # -- catalog search ---------------------------------------------------------------
-TOPICS = [("健康档案", "health"), ("慢病随访记录", "health"), ("疫苗接种点", "health"), ("企业名录", "economy"),
-          ("个体工商户登记", "economy"), ("低保名单", "social"), ("特困人员供养", "social"), ("道路停车泊位", "traffic"),
-          ("公交站点客流", "traffic"), ("空气质量小时数据", "environment"), ("排污许可", "environment"),
-          ("占道经营巡查", "urban"), ("违建整治台账", "urban"), ("在建工地清单", "housing"), ("危旧房屋排查", "housing"),
-          ("应急避难场所", "safety"), ("三防物资储备", "safety"), ("政务服务事项", "government")]
+TOPICS = [
+    ("健康档案", "health"),
+    ("慢病随访记录", "health"),
+    ("疫苗接种点", "health"),
+    ("企业名录", "economy"),
+    ("个体工商户登记", "economy"),
+    ("低保名单", "social"),
+    ("特困人员供养", "social"),
+    ("道路停车泊位", "traffic"),
+    ("公交站点客流", "traffic"),
+    ("空气质量小时数据", "environment"),
+    ("排污许可", "environment"),
+    ("占道经营巡查", "urban"),
+    ("违建整治台账", "urban"),
+    ("在建工地清单", "housing"),
+    ("危旧房屋排查", "housing"),
+    ("应急避难场所", "safety"),
+    ("三防物资储备", "safety"),
+    ("政务服务事项", "government"),
+]
 OWNERS = ["health", "market", "civil-affairs", "transport", "environment", "urban", "housing", "safety"]
 
 
@@ -202,17 +256,24 @@ def seed_catalog(count: int, prefix: str) -> None:
         topic, domain = rng.choice(TOPICS)
         town = rng.choice(TOWNS)
         year = rng.randint(2019, 2026)
-        payload = DatasetIn.model_validate({
-            "id": f"{prefix}-{n:05d}", "title": f"{town}{topic}（{year}年）", "domain": domain,
-            "description": f"{town}{topic}，按{rng.choice(['月', '季度', '年'])}更新，来源于业务系统第{rng.randint(1, 9)}期数据治理。",
-            "keywords": [topic[:2], town, str(year)], "sensitivity": rng.choice(["public", "internal", "sensitive"]),
-            "primary_key": "id", "schema": [{"name": "id", "type": "string"}, {"name": "value", "type": "number"}],
-            "spatial": [town]})
+        payload = DatasetIn.model_validate(
+            {
+                "id": f"{prefix}-{n:05d}",
+                "title": f"{town}{topic}（{year}年）",
+                "domain": domain,
+                "description": f"{town}{topic}，按{rng.choice(['月', '季度', '年'])}更新，来源于业务系统第{rng.randint(1, 9)}期数据治理。",
+                "keywords": [topic[:2], town, str(year)],
+                "sensitivity": rng.choice(["public", "internal", "sensitive"]),
+                "primary_key": "id",
+                "schema": [{"name": "id", "type": "string"}, {"name": "value", "type": "number"}],
+                "spatial": [town],
+            }
+        )
         record = new_record(rng.choice(OWNERS), payload, base + n)
         requests.append({"PutRequest": {"Item": to_item({"pk": f"DS#{record['id']}", "sk": "META", **record})}})
     ddb = client("dynamodb")
     for start in range(0, len(requests), 25):
-        pending = {table: requests[start:start + 25]}
+        pending = {table: requests[start : start + 25]}
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
     exchange().catalog.store.rebuild_index()
@@ -232,7 +293,9 @@ def _time_search(q: str, rounds: int, cold: bool) -> float:
     return statistics.median(times)
 
 
-def catalog_search(sizes: tuple[int, ...] = (100, 10_000), queries: tuple[str, ...] = ("健康", "桂城街道 企业", "量子")) -> dict:
+def catalog_search(
+    sizes: tuple[int, ...] = (100, 10_000), queries: tuple[str, ...] = ("健康", "桂城街道 企业", "量子")
+) -> dict:
     """Each size in a table of its own size (the bench stack is shared: the datasets table is
     emptied in between by deleting what the previous size wrote)."""
     from citybrain.services import exchange
@@ -246,12 +309,18 @@ def catalog_search(sizes: tuple[int, ...] = (100, 10_000), queries: tuple[str, .
         hits = {q: exchange().catalog.search(q, {}, 1, None)["total"] for q in queries}
         cold = statistics.median(_time_search(q, 5, cold=True) for q in queries)
         warm = statistics.median(_time_search(q, 20, cold=False) for q in queries)
-        figures[size] = {"datasets": total, "hits": hits, "cold (ms)": round(cold * 1000, 1),
-                         "warm (ms)": round(warm * 1000, 2)}
+        figures[size] = {
+            "datasets": total,
+            "hits": hits,
+            "cold (ms)": round(cold * 1000, 1),
+            "warm (ms)": round(warm * 1000, 2),
+        }
     small, large = figures[sizes[0]], figures[sizes[-1]]
-    return {**{f"{size} datasets": value for size, value in figures.items()},
-            "ratio cold": round(large["cold (ms)"] / small["cold (ms)"], 1),
-            "ratio warm": round(large["warm (ms)"] / small["warm (ms)"], 1)}
+    return {
+        **{f"{size} datasets": value for size, value in figures.items()},
+        "ratio cold": round(large["cold (ms)"] / small["cold (ms)"], 1),
+        "ratio warm": round(large["warm (ms)"] / small["warm (ms)"], 1),
+    }
 
 
 def _empty_datasets_table() -> None:
@@ -260,10 +329,12 @@ def _empty_datasets_table() -> None:
 
     table = get_settings().datasets_table
     ddb = client("dynamodb")
-    keys = [{"pk": item["pk"], "sk": item["sk"]}
-            for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk, sk")
-            for item in page["Items"]]
+    keys = [
+        {"pk": item["pk"], "sk": item["sk"]}
+        for page in ddb.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk, sk")
+        for item in page["Items"]
+    ]
     for start in range(0, len(keys), 25):
-        pending = {table: [{"DeleteRequest": {"Key": k}} for k in keys[start:start + 25]]}
+        pending = {table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
         while pending:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

@@ -5,6 +5,7 @@ alone), against the emulated AWS in another process: it streams the object
 from S3, validates every row and forwards the good ones to the readings queue,
 exactly as in Lambda.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def write_csv(path: Path, megabytes: int) -> int:
         step = 0
         while written < target:
             t = (end - step * 30) * 1000
-            block = "".join(f"bench-aq-{d:03d},{t},{20 + (step + d) % 60}.5,{40 + d % 30}.0,18.{d % 10},0.{d % 9 + 1}\n"
-                            for d in range(DEVICES))
+            block = "".join(
+                f"bench-aq-{d:03d},{t},{20 + (step + d) % 60}.5,{40 + d % 30}.0,18.{d % 10},0.{d % 9 + 1}\n"
+                for d in range(DEVICES)
+            )
             out.write(block)
             written += len(block)
             rows += DEVICES
@@ -44,8 +47,17 @@ def register_devices() -> None:
 
     store = DynamoDeviceStore()
     for d in range(DEVICES):
-        store.create({"id": f"bench-aq-{d:03d}", "type": "air_quality", "domain": "environment", "town": "桂城街道",
-                      "location": {"lat": 23.03, "lon": 113.15}, "owner": "environment", "reporting_interval_seconds": 60})
+        store.create(
+            {
+                "id": f"bench-aq-{d:03d}",
+                "type": "air_quality",
+                "domain": "environment",
+                "town": "桂城街道",
+                "location": {"lat": 23.03, "lon": 113.15},
+                "owner": "environment",
+                "reporting_interval_seconds": 60,
+            }
+        )
 
 
 def upload(path: Path) -> str:
@@ -64,8 +76,14 @@ def upload(path: Path) -> str:
 
 def run_function(env: dict[str, str]) -> dict:
     """Deliver the uploads queue's notification to process_uploads in a fresh process."""
-    proc = subprocess.run([sys.executable, "-m", "tests.bench.upload_memory", "--child"], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench.upload_memory", "--child"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -95,18 +113,29 @@ def child() -> None:
     started, cpu = time.perf_counter(), time.process_time()
     outcome = None
     while outcome is None:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"],
-                                       WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"], WaitTimeSeconds=1
+        ).get("Messages", [])
         for message in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             if "s3:TestEvent" in message["Body"]:
                 continue
-            outcome = process_uploads(sqs_event([message], arn, region),
-                                      lambda_context("process_uploads", region, 900, 1769))
+            outcome = process_uploads(
+                sqs_event([message], arn, region), lambda_context("process_uploads", region, 900, 1769)
+            )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"interpreter_mb": round(interpreter, 1), "baseline_mb": round(baseline, 1),
-                      "peak_mb": round(peak, 1), "wall_s": round(time.perf_counter() - started, 1),
-                      "cpu_s": round(time.process_time() - cpu, 1), "response": outcome}))
+    print(
+        json.dumps(
+            {
+                "interpreter_mb": round(interpreter, 1),
+                "baseline_mb": round(baseline, 1),
+                "peak_mb": round(peak, 1),
+                "wall_s": round(time.perf_counter() - started, 1),
+                "cpu_s": round(time.process_time() - cpu, 1),
+                "response": outcome,
+            }
+        )
+    )
 
 
 def measure(workdir: Path, sizes_mb: tuple[int, ...] = (20, 200)) -> dict:
@@ -122,10 +151,14 @@ def measure(workdir: Path, sizes_mb: tuple[int, ...] = (20, 200)) -> dict:
         record = DynamoUploadStore().get(upload_id)
         path.unlink()
         figures[f"{size} MB CSV ({rows:,} rows)"] = {
-            "status": record["status"], "accepted": record.get("accepted"), "rejected": record.get("rejected"),
+            "status": record["status"],
+            "accepted": record.get("accepted"),
+            "rejected": record.get("rejected"),
             "peak above baseline (MB)": round(result["peak_mb"] - result["baseline_mb"], 1),
-            "baseline after imports (MB)": result["baseline_mb"], "cpu (s)": result["cpu_s"],
-            "rows per cpu second": round(rows / result["cpu_s"]) if result["cpu_s"] else None}
+            "baseline after imports (MB)": result["baseline_mb"],
+            "cpu (s)": result["cpu_s"],
+            "rows per cpu second": round(rows / result["cpu_s"]) if result["cpu_s"] else None,
+        }
     figures["goal"] = "flat, < 150 MB above baseline"
     return figures
 

@@ -9,6 +9,7 @@ a test module that needs its own. A `RunningStack` offers the base URL,
 the admin key, JSON requests with an API key, departments and devices in one
 call, boto3 clients for the emulated AWS, the provisioned resource names, and
 `eventually` for bounded polling."""
+
 from __future__ import annotations
 
 import json
@@ -65,8 +66,9 @@ class RunningStack:
 
     # -- HTTP, as clients call it ----------------------------------------------
 
-    def request(self, method: str, path: str, key: str | None = None, body: Any = None,
-                params: dict | None = None) -> requests.Response:
+    def request(
+        self, method: str, path: str, key: str | None = None, body: Any = None, params: dict | None = None
+    ) -> requests.Response:
         headers = {"X-Api-Key": key or self.admin_key}
         return self.http.request(method, self.api_url + path, json=body, params=params, headers=headers, timeout=30)
 
@@ -82,10 +84,23 @@ class RunningStack:
         assert response.status_code == 201, response.text
         return response.json()["api_key"]
 
-    def device(self, key: str, device_id: str, type_: str = "air_quality", domain: str = "environment",
-               town: str = "桂城街道", **extra) -> dict:
-        body = {"id": device_id, "type": type_, "domain": domain, "town": town,
-                "location": {"lat": 23.03, "lon": 113.15}, **extra}
+    def device(
+        self,
+        key: str,
+        device_id: str,
+        type_: str = "air_quality",
+        domain: str = "environment",
+        town: str = "桂城街道",
+        **extra,
+    ) -> dict:
+        body = {
+            "id": device_id,
+            "type": type_,
+            "domain": domain,
+            "town": town,
+            "location": {"lat": 23.03, "lon": 113.15},
+            **extra,
+        }
         response = self.post("/v1/devices", key, body)
         assert response.status_code == 201, response.text
         return response.json()
@@ -96,8 +111,9 @@ class RunningStack:
         response = self.post("/v1/uploads", key, {"filename": filename})
         assert response.status_code == 201, response.text
         grant = response.json()
-        put = self.http.request(grant.get("method", "PUT"), grant["url"], data=content,
-                                headers=grant.get("headers") or {}, timeout=60)
+        put = self.http.request(
+            grant.get("method", "PUT"), grant["url"], data=content, headers=grant.get("headers") or {}, timeout=60
+        )
         assert put.status_code == 200, put.text
         return grant["id"]
 
@@ -106,8 +122,9 @@ class RunningStack:
     def client(self, service: str):
         import boto3
 
-        return boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local",
-                                     region_name=REGION).client(service, endpoint_url=self.aws_endpoint)
+        return boto3.session.Session(
+            aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION
+        ).client(service, endpoint_url=self.aws_endpoint)
 
     def resources(self) -> dict[str, str]:
         """CITYBRAIN_* names of the provisioned resources (queue URLs, table and bucket names…)."""
@@ -153,18 +170,38 @@ def launch(workdir: Path, demo: bool, pace: int = 1) -> RunningStack:
     aws_port, api_port = free_port(), free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CITYBRAIN_", "POWERTOOLS_"))}
-    env.update({
-        "CITYBRAIN_AWS_PORT": str(aws_port), "CITYBRAIN_API_PORT": str(api_port),
-        "CITYBRAIN_ADMIN_KEY": ADMIN_KEY, "CITYBRAIN_DEMO": "1" if demo else "0", "CITYBRAIN_DEMO_PACE": str(pace),
-        "CITYBRAIN_RETRY_DELAY_SECONDS": "1", "CITYBRAIN_LOCAL_DIR": str(workdir / "local"),
-        "AWS_DEFAULT_REGION": REGION,
-    })
+    env.update(
+        {
+            "CITYBRAIN_AWS_PORT": str(aws_port),
+            "CITYBRAIN_API_PORT": str(api_port),
+            "CITYBRAIN_ADMIN_KEY": ADMIN_KEY,
+            "CITYBRAIN_DEMO": "1" if demo else "0",
+            "CITYBRAIN_DEMO_PACE": str(pace),
+            "CITYBRAIN_RETRY_DELAY_SECONDS": "1",
+            "CITYBRAIN_LOCAL_DIR": str(workdir / "local"),
+            "AWS_DEFAULT_REGION": REGION,
+        }
+    )
     log_path = workdir / "stack.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "infra.local"], cwd=ROOT, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    stack = RunningStack(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", aws_port, api_port,
-                         ADMIN_KEY, workdir / "local", log_path)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    stack = RunningStack(
+        process,
+        f"http://127.0.0.1:{api_port}",
+        f"http://127.0.0.1:{aws_port}",
+        aws_port,
+        api_port,
+        ADMIN_KEY,
+        workdir / "local",
+        log_path,
+    )
 
     def healthy():
         if process.poll() is not None:

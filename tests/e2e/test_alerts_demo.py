@@ -4,6 +4,7 @@ place to critical and resolves by itself once the air is normal again.
 
 The shared demo runs quickened (conftest.DEMO_PACE), and a quickened demo's first
 pollution episode is a severe one (PM2.5 280-350 µg/m³, AQI over 300)."""
+
 from __future__ import annotations
 
 import json
@@ -43,16 +44,24 @@ def test_a_pollution_episode_opens_escalates_and_auto_resolves_an_alert(demo):
         assert response.status_code == 200, response.text
         return response.json()
 
-    critical = demo.eventually(lambda: (a := fetched())["severity"] == "critical" and a, timeout=ESCALATED_WITHIN,
-                               interval=1, what=f"alert {alert['id']} escalated to critical")
+    critical = demo.eventually(
+        lambda: (a := fetched())["severity"] == "critical" and a,
+        timeout=ESCALATED_WITHIN,
+        interval=1,
+        what=f"alert {alert['id']} escalated to critical",
+    )
     escalation = critical["history"][1]
     assert (escalation["action"], escalation["from"], escalation["severity"]) == ("escalated", "high", "critical")
     assert critical["peakValue"] > 300 and critical["occurrences"] >= 2
     [same] = air_pollution_alerts(station)  # escalated in place: still one alert for the station
     assert same["id"] == alert["id"]
 
-    resolved = demo.eventually(lambda: (a := fetched())["status"] == "resolved" and a, timeout=RESOLVED_WITHIN,
-                               interval=1, what=f"alert {alert['id']} resolved after the episode")
+    resolved = demo.eventually(
+        lambda: (a := fetched())["status"] == "resolved" and a,
+        timeout=RESOLVED_WITHIN,
+        interval=1,
+        what=f"alert {alert['id']} resolved after the episode",
+    )
     assert resolved["resolvedBy"] == "auto", resolved
     assert [h["action"] for h in resolved["history"]] == ["opened", "escalated", "resolved"]
     assert resolved["history"][-1]["by"] == "auto"

@@ -1,5 +1,6 @@
 """The demo district a newcomer sees after `make up`: departments with keys,
 devices in every town, and a live feed whose readings show up in the API."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,16 @@ def test_the_demo_feed_shows_up_within_a_minute(demo):
 
 def test_the_demo_keys_work_and_every_town_has_every_device_type(demo):
     keys = json.loads((demo.local_dir / "demo-keys.json").read_text())
-    assert set(keys["departments"]) == {"transport", "environment", "urban", "housing", "health", "safety",
-                                        "civil-affairs", "market"}  # the last two publish datasets only
+    assert set(keys["departments"]) == {
+        "transport",
+        "environment",
+        "urban",
+        "housing",
+        "health",
+        "safety",
+        "civil-affairs",
+        "market",
+    }  # the last two publish datasets only
     key = keys["departments"]["environment"]["api_key"]
     for town in Town:
         response = demo.get("/v1/devices", key, town=town.value, limit="100")

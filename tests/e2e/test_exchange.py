@@ -1,5 +1,6 @@
 """The data exchange on the local stack, over real HTTP: the demo's datasets
 published, searched in Chinese, harvested as DCAT, pulled masked, audited."""
+
 from __future__ import annotations
 
 from infra.local.exchange_demo import seed_exchange_demo
@@ -12,8 +13,12 @@ def test_exchange_demo_over_http(stack):
         assert response.status_code == 201, response.text
         keys[department_id] = response.json()["api_key"]
 
-    summary = seed_exchange_demo(lambda method, path, key, body: stack.request(method, path, key, body),
-                                 keys, stack.admin_key, say=lambda message: None)
+    summary = seed_exchange_demo(
+        lambda method, path, key, body: stack.request(method, path, key, body),
+        keys,
+        stack.admin_key,
+        say=lambda message: None,
+    )
     assert summary["published"] == ["重点人群健康档案", "企业名录", "低保名单"] and summary["pulled"] == 20
 
     found = stack.get("/v1/datasets", keys["safety"], q="低保").json()

@@ -1,5 +1,6 @@
 """A gateway's file end to end on the local stack: presigned PUT, bucket
 notification, upload function, readings queue, processing, HTTP out."""
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,8 @@ def test_an_excel_style_gbk_csv_with_a_chinese_name_becomes_readings(stack):
     stack.device(key, "e2e-noise-01", "noise", "urban", "大沥镇", acoustic_zone="2")
     start = int(time.time() * 1000) - 600_000
     rows = [f"e2e-noise-01,{timeutil.local_iso(start + i * 60_000)},{55 + i}.5,{70 + i}.0" for i in range(3)]
-    rows.append("e2e-noise-01,2026-13-45T99:00:00,50,60")   # line 5: a date that does not exist
-    rows.append("无此设备,2026-11-27T08:00:00+08:00,50,60")   # line 6: a device nobody registered
+    rows.append("e2e-noise-01,2026-13-45T99:00:00,50,60")  # line 5: a date that does not exist
+    rows.append("无此设备,2026-11-27T08:00:00+08:00,50,60")  # line 6: a device nobody registered
     content = ("device_id,observed_at,LAeq,LAmax\r\n" + "\r\n".join(rows) + "\r\n").encode("gb18030")
 
     upload_id = stack.upload(key, "大沥 噪声 监测 11月.csv", content)

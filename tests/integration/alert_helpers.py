@@ -1,5 +1,6 @@
 """Helpers for the alert tests: devices, rule events, and a department's queue subscribed to the
 alerts topic with a filter policy (SNS -> SQS on moto)."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,23 @@ from citybrain.rules.catalogue import Event
 
 T0 = timeutil.parse_instant("2026-11-27T08:00:00+08:00")
 MINUTE = 60_000
-AIR = {"id": "gc-air-01", "type": "air_quality", "domain": "environment", "town": "桂城街道", "owner": "environment",
-       "location": {"lat": 23.03, "lon": 113.15}}
-GAUGE = {"id": "jj-water-01", "type": "water_level", "domain": "safety", "town": "九江镇", "owner": "safety",
-         "location": {"lat": 22.85, "lon": 113.03}, "thresholds": {"warning": 5.0, "guarantee": 6.5}}
+AIR = {
+    "id": "gc-air-01",
+    "type": "air_quality",
+    "domain": "environment",
+    "town": "桂城街道",
+    "owner": "environment",
+    "location": {"lat": 23.03, "lon": 113.15},
+}
+GAUGE = {
+    "id": "jj-water-01",
+    "type": "water_level",
+    "domain": "safety",
+    "town": "九江镇",
+    "owner": "safety",
+    "location": {"lat": 22.85, "lon": 113.03},
+    "thresholds": {"warning": 5.0, "guarantee": 6.5},
+}
 
 
 def aqi(minute: int, value: int, severity: str = "high") -> Event:

@@ -1,4 +1,5 @@
 """Helpers for the exchange's integration tests: HTTP calls, datasets and plausible records."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ def call(api, method: str, path: str, key: str | None, body=None, **params):
 
 
 def id_number(rng: random.Random, region: str = "440605") -> str:
-    first17 = f"{region}{rng.randint(1940, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    first17 = (
+        f"{region}{rng.randint(1940, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    )
     return first17 + id_check_digit(first17)
 
 
@@ -37,29 +40,49 @@ def person_records(n: int, seed: int = 7) -> list[dict]:
             continue
         seen.add(number)
         town = towns[len(out) % len(towns)]
-        out.append({"id_card": number, "name": rng.choice(surnames) + rng.choice(["小明", "秀英", "志强", "丽"]),
-                    "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
-                    "address": f"佛山市南海区{town}幸福路{rng.randint(1, 300)}号", "town": town,
-                    "household_size": rng.randint(1, 6), "allowance": float(rng.choice([980, 1120, 1250]))})
+        out.append(
+            {
+                "id_card": number,
+                "name": rng.choice(surnames) + rng.choice(["小明", "秀英", "志强", "丽"]),
+                "phone": f"13{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}",
+                "address": f"佛山市南海区{town}幸福路{rng.randint(1, 300)}号",
+                "town": town,
+                "household_size": rng.randint(1, 6),
+                "allowance": float(rng.choice([980, 1120, 1250])),
+            }
+        )
     return out
 
 
 def dataset_body(dataset_id: str, sensitivity: str = "sensitive", **changes) -> dict:
-    return {"id": dataset_id, "title": "低保名单", "description": "最低生活保障对象名单（按户）", "domain": "social",
-            "keywords": ["低保", "社会救助"], "sensitivity": sensitivity, "primary_key": "id_card",
-            "update_frequency": "monthly", "spatial": ["桂城街道", "大沥镇"], "schema": [
-                {"name": "id_card", "type": "string", "pii": "id_card", "description": "户主身份证号"},
-                {"name": "name", "type": "string", "pii": "name", "required": True},
-                {"name": "phone", "type": "string", "pii": "phone"},
-                {"name": "address", "type": "string", "pii": "address"},
-                {"name": "town", "type": "string"},
-                {"name": "household_size", "type": "integer", "unit": "人"},
-                {"name": "allowance", "type": "number", "unit": "元/月"}], **changes}
+    return {
+        "id": dataset_id,
+        "title": "低保名单",
+        "description": "最低生活保障对象名单（按户）",
+        "domain": "social",
+        "keywords": ["低保", "社会救助"],
+        "sensitivity": sensitivity,
+        "primary_key": "id_card",
+        "update_frequency": "monthly",
+        "spatial": ["桂城街道", "大沥镇"],
+        "schema": [
+            {"name": "id_card", "type": "string", "pii": "id_card", "description": "户主身份证号"},
+            {"name": "name", "type": "string", "pii": "name", "required": True},
+            {"name": "phone", "type": "string", "pii": "phone"},
+            {"name": "address", "type": "string", "pii": "address"},
+            {"name": "town", "type": "string"},
+            {"name": "household_size", "type": "integer", "unit": "人"},
+            {"name": "allowance", "type": "number", "unit": "元/月"},
+        ],
+        **changes,
+    }
 
 
 def approve_all(api, request_id: str, owner_key: str, **narrowing) -> dict:
     """Owner approval, then the data bureau's if the request waits for it; returns the final request."""
-    response = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner_key, {"decision": "approve", **narrowing})
+    response = call(
+        api, "POST", f"/v1/access-requests/{request_id}/decision", owner_key, {"decision": "approve", **narrowing}
+    )
     assert response.status_code == 200, response.body
     if response.json_body["status"] == "pending_bureau":
         response = call(api, "POST", f"/v1/access-requests/{request_id}/decision", ADMIN_KEY, {"decision": "approve"})

@@ -1,4 +1,5 @@
 """Helpers for integration tests: departments, devices, and SQS events taken off the real (moto) queues."""
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,23 @@ def department(api, dept_id: str, name: str = "部门") -> str:
     return response.json_body["api_key"]
 
 
-def device(api, key: str, device_id: str, type_: str = "air_quality", domain: str = "environment",
-           town: str = "桂城街道", **extra) -> dict:
-    body = {"id": device_id, "type": type_, "domain": domain, "town": town,
-            "location": {"lat": 23.03, "lon": 113.15}, **extra}
+def device(
+    api,
+    key: str,
+    device_id: str,
+    type_: str = "air_quality",
+    domain: str = "environment",
+    town: str = "桂城街道",
+    **extra,
+) -> dict:
+    body = {
+        "id": device_id,
+        "type": type_,
+        "domain": domain,
+        "town": town,
+        "location": {"lat": 23.03, "lon": 113.15},
+        **extra,
+    }
     response = post(api, "/v1/devices", key, body)
     assert response.status_code == 201, response.body
     return response.json_body
@@ -39,8 +53,9 @@ def receive_event(queue_env: str = "CITYBRAIN_READINGS_QUEUE", max_messages: int
     sqs = boto3.client("sqs")
     url = os.environ[queue_env]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=max_messages,
-                                   AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=max_messages, AttributeNames=["All"], MessageAttributeNames=["All"]
+    ).get("Messages", [])
     return sqs_event(messages, arn, os.environ.get("AWS_DEFAULT_REGION", "ap-east-1"))
 
 

@@ -1,5 +1,6 @@
 """The alerts API: listing with filters and pages (newest first), one alert with its
 history, and acknowledge/resolve for the responsible department or the admin only."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,15 @@ def city(api):
     keys = {d: department(api, d) for d in ("environment", "safety", "transport")}
     air = [device(api, keys["environment"], f"gc-air-0{i}") for i in (1, 2)]
     air.append(device(api, keys["environment"], "jj-air-01", town="九江镇"))
-    gauge = device(api, keys["safety"], "jj-water-01", "water_level", "safety", "九江镇",
-                   thresholds={"warning": 5.0, "guarantee": 6.5})
+    gauge = device(
+        api,
+        keys["safety"],
+        "jj-water-01",
+        "water_level",
+        "safety",
+        "九江镇",
+        thresholds={"warning": 5.0, "guarantee": 6.5},
+    )
     alerts = service()
     alerts.apply(air[0], [aqi(0, 210)])
     alerts.apply(air[1], [aqi(1, 320, "critical")])
@@ -45,21 +53,33 @@ def ids(response):
 def test_the_listing_needs_a_key_and_any_department_may_read_it(api, city):
     assert api.http.get("/v1/alerts").status_code == 401
     everything = ids(get(api, "/v1/alerts", city["transport"]))
-    assert everything == ["gc-air-02@08:07", "jj-air-01@08:03", "jj-water-01@08:02", "gc-air-02@08:01",
-                          "gc-air-01@08:00"]  # newest first
+    assert everything == [
+        "gc-air-02@08:07",
+        "jj-air-01@08:03",
+        "jj-water-01@08:02",
+        "gc-air-02@08:01",
+        "gc-air-01@08:00",
+    ]  # newest first
 
 
 def test_filters(api, city):
     key = city["transport"]
     assert ids(get(api, "/v1/alerts", key, status="resolved")) == ["gc-air-02@08:01"]
     assert ids(get(api, "/v1/alerts", key, status="active")) == [
-        "gc-air-02@08:07", "jj-air-01@08:03", "jj-water-01@08:02", "gc-air-01@08:00"]
+        "gc-air-02@08:07",
+        "jj-air-01@08:03",
+        "jj-water-01@08:02",
+        "gc-air-01@08:00",
+    ]
     assert ids(get(api, "/v1/alerts", key, domain="safety")) == ["jj-water-01@08:02"]
     assert ids(get(api, "/v1/alerts", key, town="九江镇", severity="critical")) == ["jj-water-01@08:02"]
     assert ids(get(api, "/v1/alerts", key, device="gc-air-02")) == ["gc-air-02@08:07", "gc-air-02@08:01"]
     assert ids(get(api, "/v1/alerts", key, device="gc-air-02", status="open")) == ["gc-air-02@08:07"]
     assert ids(get(api, "/v1/alerts", key, **{"from": "2026-11-27T08:01:00+08:00", "to": str(T0 + 3 * MINUTE)})) == [
-        "jj-air-01@08:03", "jj-water-01@08:02", "gc-air-02@08:01"]
+        "jj-air-01@08:03",
+        "jj-water-01@08:02",
+        "gc-air-02@08:01",
+    ]
     assert ids(get(api, "/v1/alerts", key, device="nobody")) == []
     listed = get(api, "/v1/alerts", key, limit="1").json_body["items"][0]
     assert "history" not in listed and "version" not in listed and listed["status"] == "open"
@@ -82,12 +102,21 @@ def test_pages_follow_each_other_newest_first(api, city):
     assert rest.json_body["next_cursor"] is None
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"status": "closed"}, "status"), ({"domain": "weather"}, "domain"), ({"town": "佛山"}, "town"),
-    ({"severity": "urgent"}, "severity"), ({"from": "yesterday"}, "from"), ({"to": "12"}, "to"),
-    ({"from": "2026-11-28T00:00:00+08:00", "to": "2026-11-27T00:00:00+08:00"}, "from"),
-    ({"limit": "0"}, "limit"), ({"cursor": "not-a-cursor"}, "cursor"), ({"cursor": "eyJ4IjoxfQ"}, "cursor"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"status": "closed"}, "status"),
+        ({"domain": "weather"}, "domain"),
+        ({"town": "佛山"}, "town"),
+        ({"severity": "urgent"}, "severity"),
+        ({"from": "yesterday"}, "from"),
+        ({"to": "12"}, "to"),
+        ({"from": "2026-11-28T00:00:00+08:00", "to": "2026-11-27T00:00:00+08:00"}, "from"),
+        ({"limit": "0"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "eyJ4IjoxfQ"}, "cursor"),
+    ],
+)
 def test_bad_query_parameters_are_400_naming_the_field(api, city, params, field):
     response = get(api, "/v1/alerts", city["transport"], **params)
     assert response.status_code == 400, response.body
@@ -122,8 +151,12 @@ def test_only_the_responsible_department_or_the_admin_acknowledges_and_resolves(
     assert resolved.status_code == 200
     alert = resolved.json_body
     assert alert["status"] == "resolved" and alert["resolvedBy"] == "data-bureau"
-    assert alert["history"][-1] == {"action": "resolved", "at": alert["resolvedAt"], "by": "data-bureau",
-                                    "note": "堤防加固完成"}
+    assert alert["history"][-1] == {
+        "action": "resolved",
+        "at": alert["resolvedAt"],
+        "by": "data-bureau",
+        "note": "堤防加固完成",
+    }
     assert post(api, f"{path}/resolve", city["safety"], {}).status_code == 409
     assert post(api, f"{path}/acknowledge", city["safety"], {}).status_code == 409
     assert post(api, "/v1/alerts/al-0-aqi-nothing/resolve", city["safety"], {}).status_code == 404
@@ -132,9 +165,15 @@ def test_only_the_responsible_department_or_the_admin_acknowledges_and_resolves(
     assert get(api, "/v1/alerts", city["safety"], domain="safety", status="active").json_body["items"] == []
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"note": "x" * 1001}, "note"), ({"note": 5}, "note"), ({"comment": "hi"}, "comment"), ("[1]", "body"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"note": "x" * 1001}, "note"),
+        ({"note": 5}, "note"),
+        ({"comment": "hi"}, "comment"),
+        ("[1]", "body"),
+    ],
+)
 def test_a_bad_action_body_is_400_naming_the_field(api, city, body, field):
     alert_id = get(api, "/v1/alerts", city["environment"], device="gc-air-01").json_body["items"][0]["id"]
     raw = body if isinstance(body, str) else json.dumps(body)

@@ -1,5 +1,6 @@
 """Readings posted over HTTP open, escalate and auto-resolve alerts that the
 API shows and the alerts topic announces."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,16 @@ BASE = timeutil.now_ms() - 3_600_000
 
 
 def gauge_readings(levels: list[float], start_minute: int = 0) -> dict:
-    return {"readings": [{"device_id": "jj-water-01", "observed_at": BASE + (start_minute + i) * 60_000,
-                          "values": {"waterLevel": level}} for i, level in enumerate(levels)]}
+    return {
+        "readings": [
+            {
+                "device_id": "jj-water-01",
+                "observed_at": BASE + (start_minute + i) * 60_000,
+                "values": {"waterLevel": level},
+            }
+            for i, level in enumerate(levels)
+        ]
+    }
 
 
 def alerts(api, key: str, **params) -> list[dict]:
@@ -27,8 +36,15 @@ def alerts(api, key: str, **params) -> list[dict]:
 
 def test_a_flood_opens_escalates_and_resolves_itself(api):
     key = department(api, "safety", "区应急管理局")
-    device(api, key, "jj-water-01", type_="water_level", domain="safety", town="九江镇",
-           thresholds={"warning": 5.0, "guarantee": 6.5})
+    device(
+        api,
+        key,
+        "jj-water-01",
+        type_="water_level",
+        domain="safety",
+        town="九江镇",
+        thresholds={"warning": 5.0, "guarantee": 6.5},
+    )
     inbox = subscribe({"severity": ["critical"]}, name="flood-duty")
 
     post(api, "/v1/readings", key, gauge_readings([4.2, 5.3]))
@@ -59,8 +75,15 @@ def test_a_flood_opens_escalates_and_resolves_itself(api):
 
 def test_a_redelivered_message_does_not_open_a_second_alert(api):
     key = department(api, "safety", "区应急管理局")
-    device(api, key, "jj-water-01", type_="water_level", domain="safety", town="九江镇",
-           thresholds={"warning": 5.0, "guarantee": 6.5})
+    device(
+        api,
+        key,
+        "jj-water-01",
+        type_="water_level",
+        domain="safety",
+        town="九江镇",
+        thresholds={"warning": 5.0, "guarantee": 6.5},
+    )
     post(api, "/v1/readings", key, gauge_readings([5.5]))
     from tests.integration.helpers import receive_event
 
@@ -74,10 +97,22 @@ def test_a_redelivered_message_does_not_open_a_second_alert(api):
 def test_the_latest_air_reading_shows_its_index_level_and_primary_pollutant(api):
     key = department(api, "environment", "区生态环境局")
     device(api, key, "gc-air-01")
-    post(api, "/v1/readings", key, {"readings": [
-        {"device_id": "gc-air-01", "observed_at": BASE, "values": {"pm25": 180.0, "pm10": 150.0, "no2": 40.0}}]})
+    post(
+        api,
+        "/v1/readings",
+        key,
+        {
+            "readings": [
+                {"device_id": "gc-air-01", "observed_at": BASE, "values": {"pm25": 180.0, "pm10": 150.0, "no2": 40.0}}
+            ]
+        },
+    )
     process_all(api)
     latest = api.http.get("/v1/devices/gc-air-01", headers=headers(key)).json_body["latest"]
-    assert (latest["airQualityIndex"], latest["airQualityLevel"], latest["primaryPollutant"]) == (230, "重度污染", ["pm25"])
+    assert (latest["airQualityIndex"], latest["airQualityLevel"], latest["primaryPollutant"]) == (
+        230,
+        "重度污染",
+        ["pm25"],
+    )
     [alert] = alerts(api, key, domain="environment")
     assert (alert["subCategory"], alert["severity"]) == ("airPollution", "high")

@@ -1,12 +1,26 @@
 """Alerts stored on moto: one active alert per device and rule (also under concurrent
 writers), escalation, auto-resolve, idempotent re-application, SNS notifications with
 their filter attributes, and the outbox that survives a failing publish."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.integration.alert_helpers import (AIR, GAUGE, MINUTE, T0, Clock, aqi, clear, events_of, received,
-                                             service, stored_items, subscribe, water)
+from tests.integration.alert_helpers import (
+    AIR,
+    GAUGE,
+    MINUTE,
+    T0,
+    Clock,
+    aqi,
+    clear,
+    events_of,
+    received,
+    service,
+    stored_items,
+    subscribe,
+    water,
+)
 
 
 def test_a_firing_rule_opens_one_alert_holding_its_slot_and_notifies(aws_stack):
@@ -22,7 +36,11 @@ def test_a_firing_rule_opens_one_alert_holding_its_slot_and_notifies(aws_stack):
     (note,) = received(inbox)
     assert note["Message"]["event"] == "opened" and note["Message"]["notificationId"] == f"{stored['id']}#1"
     assert {k: v["Value"] for k, v in note["MessageAttributes"].items()} == {
-        "domain": "environment", "town": "桂城街道", "severity": "high", "category": "environment"}
+        "domain": "environment",
+        "town": "桂城街道",
+        "severity": "high",
+        "category": "environment",
+    }
     assert note["Subject"].isascii() and "airPollution opened" in note["Subject"]
     assert stored_items("notify#") == []  # published, so the outbox is empty again
 
@@ -143,7 +161,8 @@ def test_filter_policies_deliver_to_each_department_only_what_concerns_it(aws_st
     alerts.apply(GAUGE, [water(0, 5.3, "high")])
     alerts.apply(GAUGE, [water(1, 6.8, "critical")])
     assert [(m["Message"]["alertSource"], m["Message"]["event"]) for m in received(environment)] == [
-        ("gc-air-01", "opened")]
+        ("gc-air-01", "opened")
+    ]
     (critical,) = received(jiujiang_critical)
     assert critical["Message"]["event"] == "escalated" and critical["Message"]["town"] == "九江镇"
     assert critical["MessageAttributes"]["category"]["Value"] == "weather"

@@ -1,5 +1,6 @@
 """The scheduled offline check on moto: silent devices get one device/offline alert, marked in
 their rule state so that their next reading resolves it."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,9 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
 def reading(device_id: str, t: int, pm25: float = 20.0) -> Reading:
-    return Reading(device_id=device_id, t=t, values={"pm25": pm25}, type="air_quality", domain="environment",
-                   town="桂城街道")
+    return Reading(
+        device_id=device_id, t=t, values={"pm25": pm25}, type="air_quality", domain="environment", town="桂城街道"
+    )
 
 
 def district(api):

@@ -1,6 +1,7 @@
 """Large loads of a dataset through the upload path on moto: POST /v1/uploads with
 the dataset as target, PUT to the presigned URL, the bucket's notification into
 process_uploads, and the whole file as one version of the dataset."""
+
 from __future__ import annotations
 
 import hashlib
@@ -74,8 +75,9 @@ def test_a_gb18030_csv_becomes_one_version_and_its_bad_row_is_kept_with_its_line
 
     pulled = call(api, "GET", "/v1/datasets/dibao/records", owner, limit=100, fields="id_card,household_size,allowance")
     assert pulled.status_code == 200, pulled.body
-    assert sorted((r["id_card"], r["household_size"], r["allowance"]) for r in pulled.json_body["items"]) == \
-        sorted((p["id_card"], p["household_size"], p["allowance"]) for p in people)
+    assert sorted((r["id_card"], r["household_size"], r["allowance"]) for r in pulled.json_body["items"]) == sorted(
+        (p["id_card"], p["household_size"], p["allowance"]) for p in people
+    )
 
     entries = call(api, "GET", "/v1/audit", owner, dataset="dibao").json_body["items"]
     loaded = [e for e in entries if e["action"] == "records.loaded"]

@@ -1,4 +1,5 @@
 """Departments, keys and the device registry through the HTTP API."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,13 @@ import json
 from tests.conftest import ADMIN_KEY
 from tests.integration.helpers import department, device, headers, post
 
-AIR = {"id": "aq-1", "type": "air_quality", "domain": "environment", "town": "桂城街道",
-       "location": {"lat": 23.03, "lon": 113.15}}
+AIR = {
+    "id": "aq-1",
+    "type": "air_quality",
+    "domain": "environment",
+    "town": "桂城街道",
+    "location": {"lat": 23.03, "lon": 113.15},
+}
 
 
 def test_missing_or_unknown_key_is_401_and_known_but_not_allowed_is_403(api):
@@ -43,8 +49,18 @@ def test_device_validation_names_each_wrong_field(api):
     assert {e["field"] for e in r.json_body["errors"]} == {"type", "town", "location.lat"}
     r = post(api, "/v1/devices", key, {**AIR, "id": "n-1", "type": "noise"})
     assert r.status_code == 400 and "acoustic_zone" in r.json_body["errors"][0]["message"]
-    r = post(api, "/v1/devices", key, {**AIR, "id": "w-1", "type": "water_level", "domain": "safety",
-                                       "thresholds": {"warning": 5.0, "guarantee": 4.0}})
+    r = post(
+        api,
+        "/v1/devices",
+        key,
+        {
+            **AIR,
+            "id": "w-1",
+            "type": "water_level",
+            "domain": "safety",
+            "thresholds": {"warning": 5.0, "guarantee": 4.0},
+        },
+    )
     assert r.status_code == 400 and r.json_body["errors"][0]["field"] == "thresholds"
 
 
@@ -56,16 +72,27 @@ def test_device_belongs_to_its_department(api):
     assert r.status_code == 403
     r = api.http.put("/v1/devices/aq-1", headers=headers(env), body=json.dumps({**AIR, "name": "桂城监测站"}))
     assert r.status_code == 200 and r.json_body["name"] == "桂城监测站" and r.json_body["owner"] == "environment"
-    r = post(api, "/v1/readings", transport, {"readings": [
-        {"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 3}}]})
+    r = post(
+        api,
+        "/v1/readings",
+        transport,
+        {"readings": [{"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 3}}]},
+    )
     assert r.json_body["accepted"] == 0 and r.json_body["rejected"][0]["errors"][0]["field"] == "device_id"
     assert post(api, "/v1/devices", env, AIR).status_code == 409
 
 
 def test_get_device_shows_state_and_404_for_unknown(api):
     key = department(api, "safety", "区应急管理局")
-    device(api, key, "wl-1", type_="water_level", domain="safety", town="九江镇",
-           thresholds={"warning": 7.5, "guarantee": 9.2})
+    device(
+        api,
+        key,
+        "wl-1",
+        type_="water_level",
+        domain="safety",
+        town="九江镇",
+        thresholds={"warning": 7.5, "guarantee": 9.2},
+    )
     body = api.http.get("/v1/devices/wl-1", headers=headers(key)).json_body
     assert body["thresholds"] == {"warning": 7.5, "guarantee": 9.2} and body["status"] == "never_reported"
     r = api.http.get("/v1/devices/nope", headers=headers(key))

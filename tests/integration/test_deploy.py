@@ -1,4 +1,5 @@
 """The deploy's last step, the bootstrap admin key, against a stack on the emulated AWS."""
+
 from __future__ import annotations
 
 import os

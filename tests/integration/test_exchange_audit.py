@@ -1,5 +1,6 @@
 """The audit chain on moto: tampering is detected, racing appends never fork,
 each department sees its own view, and the statistics match the chain."""
+
 from __future__ import annotations
 
 import os
@@ -15,9 +16,17 @@ from tests.integration.exchange_helpers import ADMIN_KEY, approve_all, call, dat
 
 def append_some(n: int, log: AuditLog | None = None) -> list[dict]:
     log = log or AuditLog(DynamoAuditStore())
-    return [log.append(actor="health", action="records.pulled", dataset="dibao", dataset_owner="civil-affairs",
-                       request=RequestFacts("GET", "/v1/datasets/dibao/records", {"cursor": str(i)}),
-                       details={"rows": 100, "fields": ["name", "town"]}) for i in range(n)]
+    return [
+        log.append(
+            actor="health",
+            action="records.pulled",
+            dataset="dibao",
+            dataset_owner="civil-affairs",
+            request=RequestFacts("GET", "/v1/datasets/dibao/records", {"cursor": str(i)}),
+            details={"rows": 100, "fields": ["name", "town"]},
+        )
+        for i in range(n)
+    ]
 
 
 def verify(api) -> dict:
@@ -44,8 +53,13 @@ def test_an_intact_chain_verifies(api):
 def test_an_entry_edited_in_the_table_is_the_first_broken_link(api):
     append_some(8)
     ddb, table = audit_table()
-    ddb.update_item(TableName=table, Key=key(5), UpdateExpression="SET details.#r = :r",
-                    ExpressionAttributeNames={"#r": "rows"}, ExpressionAttributeValues={":r": {"N": "1"}})
+    ddb.update_item(
+        TableName=table,
+        Key=key(5),
+        UpdateExpression="SET details.#r = :r",
+        ExpressionAttributeNames={"#r": "rows"},
+        ExpressionAttributeValues={":r": {"N": "1"}},
+    )
     result = verify(api)
     assert result["ok"] is False and result["broken_at"] == 5 and result["entries"] == 4
     assert "does not match its hash" in result["reason"]
@@ -58,9 +72,13 @@ def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(api):
     forged = {**entries[2], "actor": "urban"}
     forged["hash"] = entry_hash(forged)
     ddb, table = audit_table()
-    ddb.update_item(TableName=table, Key=key(3), UpdateExpression="SET actor = :a, #h = :h",
-                    ExpressionAttributeNames={"#h": "hash"},
-                    ExpressionAttributeValues={":a": {"S": "urban"}, ":h": {"S": forged["hash"]}})
+    ddb.update_item(
+        TableName=table,
+        Key=key(3),
+        UpdateExpression="SET actor = :a, #h = :h",
+        ExpressionAttributeNames={"#h": "hash"},
+        ExpressionAttributeValues={":a": {"S": "urban"}, ":h": {"S": forged["hash"]}},
+    )
     result = verify(api)
     assert result["broken_at"] == 4 and "prev_hash" in result["reason"]
 
@@ -112,8 +130,13 @@ def test_each_department_sees_its_own_view_page_by_page(api):
         department(api, dept)
     keys = {}
     log = AuditLog(DynamoAuditStore())
-    plan = [("health", "civil-affairs"), ("civil-affairs", "civil-affairs"), ("urban", "urban"), ("health", "urban"),
-            ("urban", "civil-affairs")] * 5
+    plan = [
+        ("health", "civil-affairs"),
+        ("civil-affairs", "civil-affairs"),
+        ("urban", "urban"),
+        ("health", "urban"),
+        ("urban", "civil-affairs"),
+    ] * 5
     for n, (actor, owner) in enumerate(plan):
         log.append(actor=actor, action="records.pulled", dataset=f"{owner}-data", dataset_owner=owner, details={"n": n})
     keys["health"] = department(api, "health2")  # a department with no entries
@@ -121,7 +144,9 @@ def test_each_department_sees_its_own_view_page_by_page(api):
     def walk(key, **params):
         seen, cursor = [], None
         while True:
-            body = call(api, "GET", "/v1/audit", key, limit=4, **params, **({"cursor": cursor} if cursor else {})).json_body
+            body = call(
+                api, "GET", "/v1/audit", key, limit=4, **params, **({"cursor": cursor} if cursor else {})
+            ).json_body
             seen += [e["seq"] for e in body["items"]]
             cursor = body["next_cursor"]
             if not cursor:
@@ -131,8 +156,9 @@ def test_each_department_sees_its_own_view_page_by_page(api):
     assert everything == list(range(25, 0, -1))
     expected_civil = [n + 1 for n, (actor, owner) in enumerate(plan) if "civil-affairs" in (actor, owner)]
     assert walk(ADMIN_KEY, actor="health") == [n + 1 for n, (a, _) in reversed(list(enumerate(plan))) if a == "health"]
-    assert walk(ADMIN_KEY, dataset="urban-data", actor="health") == \
-        [n + 1 for n, (a, o) in reversed(list(enumerate(plan))) if (a, o) == ("health", "urban")]
+    assert walk(ADMIN_KEY, dataset="urban-data", actor="health") == [
+        n + 1 for n, (a, o) in reversed(list(enumerate(plan))) if (a, o) == ("health", "urban")
+    ]
     assert walk(keys["health"]) == []
     # a department: its own actions and everything on its datasets, merged newest first
     from citybrain.departments import Principal
@@ -148,15 +174,19 @@ def test_each_department_sees_its_own_view_page_by_page(api):
         cursor = page["next_cursor"]
     assert seqs == sorted(expected_civil, reverse=True)
     by_other = exchange().audit_entries(Principal("civil-affairs", "department"), {"actor": "urban", "limit": "100"})
-    assert [e["seq"] for e in by_other["items"]] == [n + 1 for n, (a, o) in reversed(list(enumerate(plan)))
-                                                   if (a, o) == ("urban", "civil-affairs")]
+    assert [e["seq"] for e in by_other["items"]] == [
+        n + 1 for n, (a, o) in reversed(list(enumerate(plan))) if (a, o) == ("urban", "civil-affairs")
+    ]
 
 
 def test_time_window(api):
     entries = append_some(5)
-    body = call(api, "GET", "/v1/audit", ADMIN_KEY, **{"from": entries[1]["at_ms"], "to": entries[3]["at_ms"]}).json_body
-    assert [e["seq"] for e in body["items"]] == [e["seq"] for e in entries
-                                                 if entries[1]["at_ms"] <= e["at_ms"] <= entries[3]["at_ms"]][::-1]
+    body = call(
+        api, "GET", "/v1/audit", ADMIN_KEY, **{"from": entries[1]["at_ms"], "to": entries[3]["at_ms"]}
+    ).json_body
+    assert [e["seq"] for e in body["items"]] == [
+        e["seq"] for e in entries if entries[1]["at_ms"] <= e["at_ms"] <= entries[3]["at_ms"]
+    ][::-1]
     assert call(api, "GET", "/v1/audit", ADMIN_KEY, **{"from": "yesterday"}).status_code == 400
 
 
@@ -165,7 +195,9 @@ def test_statistics_equal_a_recount_of_the_chain(api):
     assert call(api, "POST", "/v1/datasets", owner, dataset_body("dibao", "internal")).status_code == 201
     call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(9)})
     call(api, "GET", "/v1/datasets/dibao/records", consumer)
-    request_id = call(api, "POST", "/v1/datasets/dibao/access-requests", consumer, {"purpose": "名单核对"}).json_body["id"]
+    request_id = call(api, "POST", "/v1/datasets/dibao/access-requests", consumer, {"purpose": "名单核对"}).json_body[
+        "id"
+    ]
     approve_all(api, request_id, owner)
     cursor = call(api, "GET", "/v1/datasets/dibao/records", consumer, limit=5).json_body["next_cursor"]
     assert len(call(api, "GET", "/v1/datasets/dibao/records", consumer, limit=5, cursor=cursor).json_body["items"]) == 4

@@ -1,4 +1,5 @@
 """The exchange demo, run against the API as the local stack runs it."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ def test_demo_publishes_three_datasets_and_one_approved_exchange(api):
     assert [r["id"] for r in waiting] == [summary["waiting"]]
 
     # the data is plausible: identity numbers and enterprise codes pass their check codes
-    owner_view = call(api, "GET", "/v1/datasets/civil-dibao/records", keys["civil-affairs"], limit=100).json_body["items"]
+    owner_view = call(api, "GET", "/v1/datasets/civil-dibao/records", keys["civil-affairs"], limit=100).json_body[
+        "items"
+    ]
     assert len(owner_view) == 30 and all(id_card_problem(r["id_card"]) is None for r in owner_view)
     firms = call(api, "GET", "/v1/datasets/market-enterprises/records", keys["safety"], limit=100).json_body
     for firm in firms["items"]:

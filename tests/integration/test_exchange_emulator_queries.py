@@ -1,6 +1,7 @@
 """The emulator's partition-only Query (infra/moto_fixes.py) keeps DynamoDB's semantics:
 key order (numbers numerically), both directions, Limit before the filter,
 ExclusiveStartKey, key conditions, nested projections, other partitions untouched."""
+
 from __future__ import annotations
 
 import boto3
@@ -21,15 +22,26 @@ def table(monkeypatch):
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name="ap-east-1")
         for name, kind in (("numbers", "N"), ("words", "S")):
-            ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
-                             KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "k", "KeyType": "RANGE"}],
-                             AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
-                                                   {"AttributeName": "k", "AttributeType": kind}])
+            ddb.create_table(
+                TableName=name,
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "k", "KeyType": "RANGE"}],
+                AttributeDefinitions=[
+                    {"AttributeName": "p", "AttributeType": "S"},
+                    {"AttributeName": "k", "AttributeType": kind},
+                ],
+            )
         for partition in ("a", "b"):
             for n in NUMBERS:
-                ddb.put_item(TableName="numbers", Item={"p": {"S": partition}, "k": {"N": str(n)},
-                                                        "data": {"M": {"x": {"N": str(n)}, "y": {"S": f"{partition}{n}"}}},
-                                                        "even": {"BOOL": float(n).is_integer() and int(n) % 2 == 0}})
+                ddb.put_item(
+                    TableName="numbers",
+                    Item={
+                        "p": {"S": partition},
+                        "k": {"N": str(n)},
+                        "data": {"M": {"x": {"N": str(n)}, "y": {"S": f"{partition}{n}"}}},
+                        "even": {"BOOL": float(n).is_integer() and int(n) % 2 == 0},
+                    },
+                )
         for word in ("桂城", "大沥", "dl-01", "dl-02", "gc-01", "ls-01"):
             ddb.put_item(TableName="words", Item={"p": {"S": "a"}, "k": {"S": word}})
         yield ddb
@@ -43,9 +55,15 @@ def walk(ddb, limit, forward=True, **kwargs):
     seen, start = [], None
     while True:
         extra = {"ExclusiveStartKey": start} if start else {}
-        response = ddb.query(TableName="numbers", KeyConditionExpression="p = :p", ScanIndexForward=forward,
-                             ExpressionAttributeValues={":p": {"S": "a"}, **kwargs.pop("values", {})},
-                             Limit=limit, **kwargs, **extra)
+        response = ddb.query(
+            TableName="numbers",
+            KeyConditionExpression="p = :p",
+            ScanIndexForward=forward,
+            ExpressionAttributeValues={":p": {"S": "a"}, **kwargs.pop("values", {})},
+            Limit=limit,
+            **kwargs,
+            **extra,
+        )
         seen += keys(response)
         start = response.get("LastEvaluatedKey")
         if not start:
@@ -59,24 +77,43 @@ def test_paging_both_ways_in_numeric_order(table, limit):
 
 
 def test_start_key_between_items_and_key_conditions(table):
-    response = table.query(TableName="numbers", KeyConditionExpression="p = :p AND k BETWEEN :lo AND :hi",
-                           ExpressionAttributeValues={":p": {"S": "b"}, ":lo": {"N": "0"}, ":hi": {"N": "11.25"}},
-                           ExclusiveStartKey={"p": {"S": "b"}, "k": {"N": "5"}})
+    response = table.query(
+        TableName="numbers",
+        KeyConditionExpression="p = :p AND k BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={":p": {"S": "b"}, ":lo": {"N": "0"}, ":hi": {"N": "11.25"}},
+        ExclusiveStartKey={"p": {"S": "b"}, "k": {"N": "5"}},
+    )
     assert keys(response) == [9, 10, 11.25]
-    below = table.query(TableName="numbers", KeyConditionExpression="p = :p AND k < :v", ScanIndexForward=False,
-                        ExpressionAttributeValues={":p": {"S": "a"}, ":v": {"N": "10"}}, Limit=3)
+    below = table.query(
+        TableName="numbers",
+        KeyConditionExpression="p = :p AND k < :v",
+        ScanIndexForward=False,
+        ExpressionAttributeValues={":p": {"S": "a"}, ":v": {"N": "10"}},
+        Limit=3,
+    )
     assert keys(below) == [9, 2, 0] and below["LastEvaluatedKey"]["k"] == {"N": "0"}
-    words = table.query(TableName="words", KeyConditionExpression="p = :p AND begins_with(k, :w)",
-                        ExpressionAttributeValues={":p": {"S": "a"}, ":w": {"S": "dl-"}})
+    words = table.query(
+        TableName="words",
+        KeyConditionExpression="p = :p AND begins_with(k, :w)",
+        ExpressionAttributeValues={":p": {"S": "a"}, ":w": {"S": "dl-"}},
+    )
     assert keys(words, "S") == ["dl-01", "dl-02"]
-    everything = table.query(TableName="words", KeyConditionExpression="p = :p", ExpressionAttributeValues={":p": {"S": "a"}})
+    everything = table.query(
+        TableName="words", KeyConditionExpression="p = :p", ExpressionAttributeValues={":p": {"S": "a"}}
+    )
     assert keys(everything, "S") == sorted(["桂城", "大沥", "dl-01", "dl-02", "gc-01", "ls-01"])  # UTF-8 order
 
 
 def test_limit_counts_before_the_filter_and_projections_are_nested(table):
-    response = table.query(TableName="numbers", KeyConditionExpression="p = :p", FilterExpression="even = :t",
-                           ExpressionAttributeValues={":p": {"S": "a"}, ":t": {"BOOL": True}}, Limit=4,
-                           ProjectionExpression="k, #d.#y", ExpressionAttributeNames={"#d": "data", "#y": "y"})
+    response = table.query(
+        TableName="numbers",
+        KeyConditionExpression="p = :p",
+        FilterExpression="even = :t",
+        ExpressionAttributeValues={":p": {"S": "a"}, ":t": {"BOOL": True}},
+        Limit=4,
+        ProjectionExpression="k, #d.#y",
+        ExpressionAttributeNames={"#d": "data", "#y": "y"},
+    )
     assert keys(response) == [0, 2]
     assert response["ScannedCount"] == 4 and response["LastEvaluatedKey"]["k"] == {"N": "2"}
     assert response["Items"][1] == {"k": {"N": "2"}, "data": {"M": {"y": {"S": "a2"}}}}

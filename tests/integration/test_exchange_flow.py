@@ -1,5 +1,6 @@
 """The exchange end to end over HTTP on moto: publish, load, request, two-level
 approval, masked pulls, expiry, revocation, the audit and the statistics."""
+
 from __future__ import annotations
 
 import boto3
@@ -11,8 +12,10 @@ from tests.integration.exchange_helpers import ADMIN_KEY, approve_all, call, dat
 
 @pytest.fixture
 def district(api):
-    keys = {d: department(api, d, n) for d, n in
-            (("civil-affairs", "区民政局"), ("health", "区卫生健康局"), ("urban", "区城管局"))}
+    keys = {
+        d: department(api, d, n)
+        for d, n in (("civil-affairs", "区民政局"), ("health", "区卫生健康局"), ("urban", "区城管局"))
+    }
     return keys
 
 
@@ -41,14 +44,21 @@ def test_sensitive_dataset_two_level_approval_and_masked_pull(api, district):
     assert "row_salt" not in published and "shards" not in published
 
     people = person_records(30)
-    bad = [{**people[0], "id_card": people[0]["id_card"][:-1] + ("0" if people[0]["id_card"][-1] != "0" else "1")},
-           {"name": "无证号"}, {**people[1], "household_size": "三"}]
+    bad = [
+        {**people[0], "id_card": people[0]["id_card"][:-1] + ("0" if people[0]["id_card"][-1] != "0" else "1")},
+        {"name": "无证号"},
+        {**people[1], "household_size": "三"},
+    ]
     result = load(api, owner, "dibao", people + bad)
     assert (result["version"], result["accepted"], result["inserted"]) == (1, 30, 30)
     assert [(r["index"], r["errors"][0]["field"]) for r in result["rejected"]] == [
-        (30, "records.30.id_card"), (31, "records.31.id_card"), (32, "records.32.household_size")]
+        (30, "records.30.id_card"),
+        (31, "records.31.id_card"),
+        (32, "records.32.household_size"),
+    ]
     # rejected records are kept with their reason
     from citybrain.storage.rejections import RejectionStore
+
     kept = RejectionStore().list("dataset:dibao:v1")
     assert sorted(k["position"] for k in kept) == [30, 31, 32]
 
@@ -56,26 +66,52 @@ def test_sensitive_dataset_two_level_approval_and_masked_pull(api, district):
     refused = call(api, "GET", "/v1/datasets/dibao/records", consumer)
     assert refused.status_code == 403 and "no grant" in refused.json_body["message"]
 
-    request = call(api, "POST", "/v1/datasets/dibao/access-requests", consumer,
-                   {"purpose": "医疗救助对象核对（低保户住院费用减免）", "fields": ["id_card", "name", "town", "allowance", "phone"]})
+    request = call(
+        api,
+        "POST",
+        "/v1/datasets/dibao/access-requests",
+        consumer,
+        {
+            "purpose": "医疗救助对象核对（低保户住院费用减免）",
+            "fields": ["id_card", "name", "town", "allowance", "phone"],
+        },
+    )
     assert request.status_code == 201 and request.json_body["status"] == "pending_owner"
     request_id = request.json_body["id"]
     inbox = call(api, "GET", "/v1/access-requests", owner, role="owner", status="pending_owner").json_body["items"]
     assert [r["id"] for r in inbox] == [request_id]
-    assert [r["id"] for r in call(api, "GET", "/v1/access-requests", consumer, role="consumer").json_body["items"]] == [request_id]
+    assert [r["id"] for r in call(api, "GET", "/v1/access-requests", consumer, role="consumer").json_body["items"]] == [
+        request_id
+    ]
 
     # the consumer cannot decide its own request; the owner narrows the fields
-    assert call(api, "POST", f"/v1/access-requests/{request_id}/decision", consumer, {"decision": "approve"}).status_code == 403
-    widened = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner,
-                   {"decision": "approve", "fields": ["id_card", "household_size"]})
+    assert (
+        call(api, "POST", f"/v1/access-requests/{request_id}/decision", consumer, {"decision": "approve"}).status_code
+        == 403
+    )
+    widened = call(
+        api,
+        "POST",
+        f"/v1/access-requests/{request_id}/decision",
+        owner,
+        {"decision": "approve", "fields": ["id_card", "household_size"]},
+    )
     assert widened.status_code == 400 and widened.json_body["errors"][0]["field"] == "fields.1"
-    owner_ok = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner,
-                    {"decision": "approve", "fields": ["id_card", "name", "town", "allowance"]})
+    owner_ok = call(
+        api,
+        "POST",
+        f"/v1/access-requests/{request_id}/decision",
+        owner,
+        {"decision": "approve", "fields": ["id_card", "name", "town", "allowance"]},
+    )
     assert owner_ok.status_code == 200 and owner_ok.json_body["status"] == "pending_bureau"
     assert "grant" not in owner_ok.json_body
     # sensitive: still no access until the data bureau approves
     assert call(api, "GET", "/v1/datasets/dibao/records", consumer).status_code == 403
-    assert call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve"}).status_code == 403
+    assert (
+        call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve"}).status_code
+        == 403
+    )
     queue = call(api, "GET", "/v1/access-requests", ADMIN_KEY, status="pending_bureau").json_body["items"]
     assert [r["id"] for r in queue] == [request_id]
     bureau = call(api, "POST", f"/v1/access-requests/{request_id}/decision", ADMIN_KEY, {"decision": "approve"})
@@ -165,7 +201,10 @@ def test_versions_upsert_and_record_count(api, district):
     assert versions[2]["checksum"] == first["checksum"] and versions[2]["rows"] == 10
     # only the owner loads
     assert call(api, "POST", "/v1/datasets/dibao-v/records", district["health"], {"records": people}).status_code == 403
-    assert call(api, "POST", "/v1/datasets/dibao-v/records", owner, {"rows": []}).json_body["errors"][0]["field"] == "records"
+    assert (
+        call(api, "POST", "/v1/datasets/dibao-v/records", owner, {"rows": []}).json_body["errors"][0]["field"]
+        == "records"
+    )
 
 
 def test_internal_dataset_needs_only_the_owner_and_clear_data_needs_the_bureau(api, district):
@@ -174,18 +213,40 @@ def test_internal_dataset_needs_only_the_owner_and_clear_data_needs_the_bureau(a
     people = person_records(5, seed=11)
     load(api, owner, "dibao-i", people)
 
-    masked_request = call(api, "POST", "/v1/datasets/dibao-i/access-requests", consumer,
-                          {"purpose": "家庭医生签约随访", "fields": ["name", "town"]}).json_body
-    decided = call(api, "POST", f"/v1/access-requests/{masked_request['id']}/decision", owner, {"decision": "approve"}).json_body
+    masked_request = call(
+        api,
+        "POST",
+        "/v1/datasets/dibao-i/access-requests",
+        consumer,
+        {"purpose": "家庭医生签约随访", "fields": ["name", "town"]},
+    ).json_body
+    decided = call(
+        api, "POST", f"/v1/access-requests/{masked_request['id']}/decision", owner, {"decision": "approve"}
+    ).json_body
     assert decided["status"] == "approved" and decided["grant"]["bureau_approved"] is False
     names = {r["name"] for r in call(api, "GET", "/v1/datasets/dibao-i/records", consumer).json_body["items"]}
     assert all("*" in n for n in names)
 
-    clear_request = call(api, "POST", "/v1/datasets/dibao-i/access-requests", consumer,
-                          {"purpose": "上门随访需要联系电话", "fields": ["name", "phone"], "clear_fields": ["phone"]}).json_body
-    assert call(api, "POST", "/v1/datasets/dibao-i/access-requests", consumer,
-                {"purpose": "试一下这个", "clear_fields": ["town"]}).json_body["errors"][0]["field"] == "clear_fields.0"
-    pending = call(api, "POST", f"/v1/access-requests/{clear_request['id']}/decision", owner, {"decision": "approve"}).json_body
+    clear_request = call(
+        api,
+        "POST",
+        "/v1/datasets/dibao-i/access-requests",
+        consumer,
+        {"purpose": "上门随访需要联系电话", "fields": ["name", "phone"], "clear_fields": ["phone"]},
+    ).json_body
+    assert (
+        call(
+            api,
+            "POST",
+            "/v1/datasets/dibao-i/access-requests",
+            consumer,
+            {"purpose": "试一下这个", "clear_fields": ["town"]},
+        ).json_body["errors"][0]["field"]
+        == "clear_fields.0"
+    )
+    pending = call(
+        api, "POST", f"/v1/access-requests/{clear_request['id']}/decision", owner, {"decision": "approve"}
+    ).json_body
     assert pending["status"] == "pending_bureau"
     phones = {r.get("phone") for r in call(api, "GET", "/v1/datasets/dibao-i/records", consumer).json_body["items"]}
     assert phones == {None}  # the first grant does not cover phone; the second is not active yet
@@ -211,13 +272,23 @@ def test_public_dataset_reads_without_request_masked_and_audited(api, district):
 def test_rejection_needs_a_reason_and_is_final(api, district):
     owner, consumer = district["civil-affairs"], district["health"]
     publish(api, owner, dataset_body("dibao-r"))
-    request_id = call(api, "POST", "/v1/datasets/dibao-r/access-requests", consumer, {"purpose": "统计分析"}).json_body["id"]
+    request_id = call(api, "POST", "/v1/datasets/dibao-r/access-requests", consumer, {"purpose": "统计分析"}).json_body[
+        "id"
+    ]
     no_reason = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "reject"})
     assert no_reason.status_code == 400 and no_reason.json_body["errors"][0]["field"] == "reason"
-    rejected = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner,
-                    {"decision": "reject", "reason": "统计分析请使用脱敏汇总数据"}).json_body
+    rejected = call(
+        api,
+        "POST",
+        f"/v1/access-requests/{request_id}/decision",
+        owner,
+        {"decision": "reject", "reason": "统计分析请使用脱敏汇总数据"},
+    ).json_body
     assert rejected["status"] == "rejected"
-    assert call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve"}).status_code == 409
+    assert (
+        call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve"}).status_code
+        == 409
+    )
     assert call(api, "GET", "/v1/datasets/dibao-r/records", consumer).status_code == 403
     stats = call(api, "GET", "/v1/exchange/stats", ADMIN_KEY).json_body
     assert next(d for d in stats["departments"] if d["department"] == "civil-affairs")["rejected"] == 1
@@ -228,14 +299,18 @@ def test_expired_grant_is_refused_and_audited(api, district, monkeypatch):
     publish(api, owner, dataset_body("dibao-e", "internal"))
     load(api, owner, "dibao-e", person_records(3))
     soon = timeutil.local_iso(timeutil.now_ms() + 40 * 86_400_000)
-    request_id = call(api, "POST", "/v1/datasets/dibao-e/access-requests", consumer,
-                      {"purpose": "季度核查", "expires_at": soon}).json_body["id"]
+    request_id = call(
+        api, "POST", "/v1/datasets/dibao-e/access-requests", consumer, {"purpose": "季度核查", "expires_at": soon}
+    ).json_body["id"]
     later = timeutil.local_iso(timeutil.now_ms() + 60 * 86_400_000)
-    longer = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve", "expires_at": later})
+    longer = call(
+        api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve", "expires_at": later}
+    )
     assert longer.status_code == 400 and "shorten" in longer.json_body["errors"][0]["message"]
     shorter = timeutil.local_iso(timeutil.now_ms() + 30 * 86_400_000)
-    grant = call(api, "POST", f"/v1/access-requests/{request_id}/decision", owner,
-                 {"decision": "approve", "expires_at": shorter}).json_body["grant"]
+    grant = call(
+        api, "POST", f"/v1/access-requests/{request_id}/decision", owner, {"decision": "approve", "expires_at": shorter}
+    ).json_body["grant"]
     assert call(api, "GET", "/v1/datasets/dibao-e/records", consumer).status_code == 200
 
     real_now = timeutil.now_ms
@@ -252,7 +327,9 @@ def test_revocation(api, district):
     owner, consumer, other = district["civil-affairs"], district["health"], district["urban"]
     publish(api, owner, dataset_body("dibao-x", "internal"))
     load(api, owner, "dibao-x", person_records(3))
-    request_id = call(api, "POST", "/v1/datasets/dibao-x/access-requests", consumer, {"purpose": "名单核对"}).json_body["id"]
+    request_id = call(api, "POST", "/v1/datasets/dibao-x/access-requests", consumer, {"purpose": "名单核对"}).json_body[
+        "id"
+    ]
     grant_id = approve_all(api, request_id, owner)["grant_id"]
     assert call(api, "GET", "/v1/datasets/dibao-x/records", consumer).status_code == 200
     assert call(api, "GET", "/v1/grants", consumer, role="consumer").json_body["items"][0]["id"] == grant_id
@@ -273,7 +350,9 @@ def test_sensitive_after_an_owner_only_grant_needs_the_bureau(api, district):
     owner, consumer = district["civil-affairs"], district["health"]
     publish(api, owner, dataset_body("dibao-s", "internal"))
     load(api, owner, "dibao-s", person_records(2))
-    request_id = call(api, "POST", "/v1/datasets/dibao-s/access-requests", consumer, {"purpose": "名单核对"}).json_body["id"]
+    request_id = call(api, "POST", "/v1/datasets/dibao-s/access-requests", consumer, {"purpose": "名单核对"}).json_body[
+        "id"
+    ]
     approve_all(api, request_id, owner)
     raised = call(api, "PATCH", "/v1/datasets/dibao-s", owner, {"sensitivity": "sensitive"})
     assert raised.status_code == 200 and raised.json_body["sensitivity"] == "sensitive"
@@ -283,11 +362,31 @@ def test_sensitive_after_an_owner_only_grant_needs_the_bureau(api, district):
 
 def test_catalog_search_patch_and_dcat(api, district):
     owner, health = district["civil-affairs"], district["health"]
-    publish(api, health, dataset_body("key-population", "sensitive", title="重点人群健康档案", domain="health",
-                                      keywords=["慢病", "家庭医生"], description="高血压、糖尿病患者及65岁以上老年人健康管理档案"))
+    publish(
+        api,
+        health,
+        dataset_body(
+            "key-population",
+            "sensitive",
+            title="重点人群健康档案",
+            domain="health",
+            keywords=["慢病", "家庭医生"],
+            description="高血压、糖尿病患者及65岁以上老年人健康管理档案",
+        ),
+    )
     publish(api, owner, dataset_body("dibao-c", "internal"))
-    publish(api, district["urban"], dataset_body("firms", "public", title="企业名录", domain="economy",
-                                                 keywords=["市场主体"], description="辖区企业登记信息（ＵＳＣＣ统一社会信用代码）"))
+    publish(
+        api,
+        district["urban"],
+        dataset_body(
+            "firms",
+            "public",
+            title="企业名录",
+            domain="economy",
+            keywords=["市场主体"],
+            description="辖区企业登记信息（ＵＳＣＣ统一社会信用代码）",
+        ),
+    )
 
     def ids(**params):
         response = call(api, "GET", "/v1/datasets", owner, **params)
@@ -295,19 +394,21 @@ def test_catalog_search_patch_and_dcat(api, district):
         return [d["id"] for d in response.json_body["items"]], response.json_body["total"]
 
     assert ids(q="健康") == (["key-population"], 1)
-    assert ids(q="档案 老年") == (["key-population"], 1)          # every term must match
-    assert ids(q="uscc") == (["firms"], 1)                        # full-width and case folded
+    assert ids(q="档案 老年") == (["key-population"], 1)  # every term must match
+    assert ids(q="uscc") == (["firms"], 1)  # full-width and case folded
     assert ids(q="低保")[0] == ["dibao-c"]
     assert ids(q="健康 企业") == ([], 0)
     assert ids(domain="health") == (["key-population"], 1)
     assert ids(owner="civil-affairs") == (["dibao-c"], 1)
     assert ids(keyword="家庭医生") == (["key-population"], 1)
     first, total = ids(limit=2)
-    assert total == 3 and first == ["firms", "dibao-c"]           # newest first
+    assert total == 3 and first == ["firms", "dibao-c"]  # newest first
     cursor = call(api, "GET", "/v1/datasets", owner, limit=2).json_body["next_cursor"]
     assert ids(limit=2, cursor=cursor) == (["key-population"], 3)
 
-    patched = call(api, "PATCH", "/v1/datasets/dibao-c", owner, {"title": "城乡低保对象名单", "keywords": ["低保", "兜底"]})
+    patched = call(
+        api, "PATCH", "/v1/datasets/dibao-c", owner, {"title": "城乡低保对象名单", "keywords": ["低保", "兜底"]}
+    )
     assert patched.status_code == 200 and patched.json_body["title"] == "城乡低保对象名单"
     assert ids(q="兜底") == (["dibao-c"], 1) and ids(q="社会救助") == ([], 0)
     assert call(api, "PATCH", "/v1/datasets/dibao-c", health, {"title": "x"}).status_code == 403
@@ -342,8 +443,13 @@ def test_bad_input_is_4xx_with_fields(api, district):
     assert call(api, "GET", "/v1/access-requests", owner, role="boss").status_code == 400
     assert call(api, "GET", "/v1/audit", owner, cursor="eyJiZWxvdyI6Ii0xIn0").status_code == 400
     assert call(api, "GET", "/v1/datasets", None).status_code == 401
-    past = call(api, "POST", "/v1/datasets/dibao-b/access-requests", district["health"],
-                {"purpose": "核对名单", "expires_at": "2020-01-01T00:00:00+08:00"})
+    past = call(
+        api,
+        "POST",
+        "/v1/datasets/dibao-b/access-requests",
+        district["health"],
+        {"purpose": "核对名单", "expires_at": "2020-01-01T00:00:00+08:00"},
+    )
     assert past.status_code == 400 and past.json_body["errors"][0]["field"] == "expires_at"
     own = call(api, "POST", "/v1/datasets/dibao-b/access-requests", owner, {"purpose": "自己的数据"})
     assert own.status_code == 400
@@ -355,5 +461,6 @@ def test_rejected_upload_rows_are_in_the_rejections_table(api, district):
     publish(api, owner, dataset_body("dibao-k"))
     load(api, owner, "dibao-k", [{"id_card": "123", "name": "某"}])
     import os
+
     items = boto3.client("dynamodb").scan(TableName=os.environ["CITYBRAIN_REJECTIONS_TABLE"])["Items"]
     assert [i["source"]["S"] for i in items] == ["dataset:dibao-k:v1"]

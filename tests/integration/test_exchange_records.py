@@ -1,4 +1,5 @@
 """Records on moto: loads take turns, pages cover every shard exactly once."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,7 +25,9 @@ def test_a_load_waits_for_another_and_takes_over_a_dead_ones_lease(api, owner, m
     busy = call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(2)})
     assert busy.status_code == 409 and "another load" in busy.json_body["message"]
     store.abort_load("dibao", "someone-else")
-    assert call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(2)}).json_body["version"] == 2
+    assert (
+        call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(2)}).json_body["version"] == 2
+    )
 
     # a load that died holding the lease: once the lease ran out, the next load goes ahead
     assert store.begin_load("dibao", "crashed", timeutil.now_ms() - 120_000, 60_000) == 3
@@ -36,7 +39,7 @@ def test_a_load_waits_for_another_and_takes_over_a_dead_ones_lease(api, owner, m
 def test_pages_cover_every_shard_exactly_once(api, owner):
     people = person_records(250, seed=1)
     for start in range(0, 250, 100):
-        call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": people[start:start + 100]})
+        call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": people[start : start + 100]})
     reader = department(api, "health")
     whole = call(api, "GET", "/v1/datasets/dibao/records", reader, limit=1000).json_body
     assert len(whole["items"]) == 250 and whole["next_cursor"] is None
@@ -46,8 +49,9 @@ def test_pages_cover_every_shard_exactly_once(api, owner):
     for limit in (7, 64):
         seen, cursor = [], None
         while True:
-            body = call(api, "GET", "/v1/datasets/dibao/records", reader, limit=limit,
-                        **({"cursor": cursor} if cursor else {})).json_body
+            body = call(
+                api, "GET", "/v1/datasets/dibao/records", reader, limit=limit, **({"cursor": cursor} if cursor else {})
+            ).json_body
             assert len(body["items"]) <= limit
             seen += [r["id_card"] for r in body["items"]]
             cursor = body["next_cursor"]
@@ -58,8 +62,15 @@ def test_pages_cover_every_shard_exactly_once(api, owner):
     # a filter that skips most records still pages to the end
     seen, cursor = [], None
     while True:
-        body = call(api, "GET", "/v1/datasets/dibao/records", reader, limit=5, household_size=6,
-                    **({"cursor": cursor} if cursor else {})).json_body
+        body = call(
+            api,
+            "GET",
+            "/v1/datasets/dibao/records",
+            reader,
+            limit=5,
+            household_size=6,
+            **({"cursor": cursor} if cursor else {}),
+        ).json_body
         seen += body["items"]
         cursor = body["next_cursor"]
         if not cursor:

@@ -1,5 +1,6 @@
 """The local trigger pump against real (moto) queues: batches, partial failures,
 redelivery and the dead-letter queue, as Lambda's SQS event source mapping does."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,13 @@ def queues(monkeypatch):
         sqs = boto3.client("sqs")
         dlq = sqs.create_queue(QueueName="things-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue = sqs.create_queue(QueueName="things", Attributes={
-            "VisibilityTimeout": "180",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})})["QueueUrl"]
+        queue = sqs.create_queue(
+            QueueName="things",
+            Attributes={
+                "VisibilityTimeout": "180",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+            },
+        )["QueueUrl"]
         yield sqs, queue, dlq
 
 
@@ -45,8 +50,12 @@ def things_app(seen: list, explode: bool = False) -> Chalice:
             if record.body == "bad":
                 raise ValueError("unreadable")
 
-        return process_partial_response(event=event.to_dict(), record_handler=handle,
-                                        processor=BatchProcessor(event_type=EventType.SQS), context=event.context)
+        return process_partial_response(
+            event=event.to_dict(),
+            record_handler=handle,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=event.context,
+        )
 
     @app.schedule("cron(0 8 * * ? *)")
     def morning_report(event):
@@ -56,8 +65,14 @@ def things_app(seen: list, explode: bool = False) -> Chalice:
 
 
 def triggers(app: Chalice, queue: str):
-    found = pump.discover(app, {"CITYBRAIN_THINGS_QUEUE": queue}, pump.Invoker(app, "ap-east-1"), "ap-east-1",
-                          retry_delay=0, now=datetime(2026, 11, 27, 7, 0, tzinfo=LOCAL_TZ))
+    found = pump.discover(
+        app,
+        {"CITYBRAIN_THINGS_QUEUE": queue},
+        pump.Invoker(app, "ap-east-1"),
+        "ap-east-1",
+        retry_delay=0,
+        now=datetime(2026, 11, 27, 7, 0, tzinfo=LOCAL_TZ),
+    )
     return {trigger.name: trigger for trigger in found}
 
 
@@ -75,8 +90,9 @@ def test_discovers_queue_and_schedule_handlers(queues):
     found = triggers(things_app([]), queue)
     assert isinstance(found["handle_things"], pump.SqsTrigger)
     assert found["handle_things"].queue_url == queue and found["handle_things"].batch_size == 10
-    assert found["morning_report"].schedule.next_after(datetime(2026, 11, 27, 7, 0, tzinfo=LOCAL_TZ)) == \
-        datetime(2026, 11, 27, 8, 0, tzinfo=LOCAL_TZ)
+    assert found["morning_report"].schedule.next_after(datetime(2026, 11, 27, 7, 0, tzinfo=LOCAL_TZ)) == datetime(
+        2026, 11, 27, 8, 0, tzinfo=LOCAL_TZ
+    )
 
 
 def test_a_queue_missing_from_the_stack_is_named():
@@ -112,9 +128,14 @@ def test_events_have_the_shape_lambda_delivers(queues):
     from aws_lambda_powertools.utilities.parser.models import EventBridgeModel, SqsModel
 
     sqs, queue, _ = queues
-    sqs.send_message(QueueUrl=queue, MessageBody="{}", MessageAttributes={
-        "kind": {"DataType": "String", "StringValue": "http"},
-        "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"}})
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody="{}",
+        MessageAttributes={
+            "kind": {"DataType": "String", "StringValue": "http"},
+            "blob": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+        },
+    )
     message = sqs.receive_message(QueueUrl=queue, AttributeNames=["All"], MessageAttributeNames=["All"])["Messages"]
     event = runtime.sqs_event(message, "arn:aws:sqs:ap-east-1:123456789012:things", "ap-east-1")
     record = SqsModel.model_validate(event).Records[0]
@@ -128,13 +149,16 @@ def test_events_have_the_shape_lambda_delivers(queues):
     assert scheduled["time"] == "2026-11-27T00:00:00Z"
 
 
-@pytest.mark.parametrize("response, failed", [
-    ({"batchItemFailures": []}, set()),
-    (None, set()),
-    ({"batchItemFailures": [{"itemIdentifier": "m2"}]}, {"m2"}),
-    ({"batchItemFailures": [{"itemIdentifier": "elsewhere"}]}, {"m1", "m2"}),
-    ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"m1", "m2"}),
-])
+@pytest.mark.parametrize(
+    "response, failed",
+    [
+        ({"batchItemFailures": []}, set()),
+        (None, set()),
+        ({"batchItemFailures": [{"itemIdentifier": "m2"}]}, {"m2"}),
+        ({"batchItemFailures": [{"itemIdentifier": "elsewhere"}]}, {"m1", "m2"}),
+        ({"batchItemFailures": [{"itemIdentifier": ""}]}, {"m1", "m2"}),
+    ],
+)
 def test_batch_item_failures_read_as_lambda_reads_them(response, failed):
     event = {"Records": [{"messageId": "m1"}, {"messageId": "m2"}]}
     assert runtime.failed_message_ids(event, response) == failed

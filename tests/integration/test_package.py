@@ -3,6 +3,7 @@ keeps the platform's promises, and zips that run the way Lambda unpacks them.
 
 Packaging runs once for this module (chalice downloads the Linux wheels from the
 registry on a first run and caches them under build/)."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,11 @@ def _venv_path() -> str:
 
 @pytest.fixture(scope="module")
 def packaged() -> Path:
-    done = _run(["bash", str(ROOT / "infra" / "package.sh"), "prod", str(OUT)], cwd=ROOT,
-                env={**os.environ, "PATH": _venv_path()})
+    done = _run(
+        ["bash", str(ROOT / "infra" / "package.sh"), "prod", str(OUT)],
+        cwd=ROOT,
+        env={**os.environ, "PATH": _venv_path()},
+    )
     assert done.returncode == 0, f"package.sh failed:\n{done.stdout}\n{done.stderr}"
     return OUT
 
@@ -48,8 +52,11 @@ def of_type(template: dict, kind: str) -> dict[str, dict]:
 
 
 def dead_letter_queues(template: dict) -> set[str]:
-    return {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-            for q in of_type(template, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]}
+    return {
+        q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for q in of_type(template, "AWS::SQS::Queue").values()
+        if "RedrivePolicy" in q["Properties"]
+    }
 
 
 # -- the template ------------------------------------------------------------
@@ -72,8 +79,12 @@ def test_every_work_queue_has_a_dead_letter_queue(template):
 
 def test_sqs_triggers_read_the_real_queue_and_report_partial_failures(template):
     functions = of_type(template, "AWS::Serverless::Function")
-    events = {(fn, name): event for fn, f in functions.items()
-              for name, event in f["Properties"].get("Events", {}).items() if event["Type"] == "SQS"}
+    events = {
+        (fn, name): event
+        for fn, f in functions.items()
+        for name, event in f["Properties"].get("Events", {}).items()
+        if event["Type"] == "SQS"
+    }
     assert {fn for fn, _ in events} >= {"ProcessReadings"}
     queues = of_type(template, "AWS::SQS::Queue")
     for (fn, name), event in events.items():
@@ -160,8 +171,11 @@ def test_buckets_and_tables_protect_their_data(template):
         assert props["SSESpecification"]["SSEEnabled"] is True, name
         assert table["DeletionPolicy"] == "Retain", name
     # The tables whose items are written with an expiry (readings, rejections, Powertools idempotency).
-    for name, attribute in {"ReadingsTable": "expires_at", "RejectionsTable": "expires_at",
-                            "IdempotencyTable": "expiration"}.items():
+    for name, attribute in {
+        "ReadingsTable": "expires_at",
+        "RejectionsTable": "expires_at",
+        "IdempotencyTable": "expiration",
+    }.items():
         assert tables[name]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": attribute, "Enabled": True}
 
 
@@ -191,8 +205,12 @@ def _find_python(version: str) -> str:
     """The interpreter for the template's runtime, looked for as the Makefile does."""
     if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
         return sys.executable
-    candidates = [shutil.which(f"python{version}"), *map(str, Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")),
-                  f"/usr/local/bin/python{version}", f"/usr/bin/python{version}"]
+    candidates = [
+        shutil.which(f"python{version}"),
+        *map(str, Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")),
+        f"/usr/local/bin/python{version}",
+        f"/usr/bin/python{version}",
+    ]
     for candidate in filter(None, candidates):
         if Path(candidate).exists():
             return candidate
@@ -218,7 +236,9 @@ def runtime_python(template) -> Path:
         shutil.rmtree(venv, ignore_errors=True)
         done = _run([_find_python(version), "-m", "venv", str(venv)])
         assert done.returncode == 0, done.stderr
-        done = _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", pin])
+        done = _run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", pin]
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         marker.write_text(pin)
     return venv / "bin" / "python"
@@ -234,7 +254,7 @@ def unpacked(packaged, tmp_path_factory) -> tuple[Path, Path]:
     return task_root, opt
 
 
-DRIVER = r'''
+DRIVER = r"""
 import importlib, json, logging, os, sys
 
 records = []
@@ -263,20 +283,31 @@ from citybrain.config import get_settings
 get_settings()  # the template's variables satisfy the settings
 files = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)})
 print(json.dumps({"result": result, "batch_log": records, "files": files}))
-'''
+"""
 
 
 def invoke(template, unpacked, runtime_python, function: str, event: Path) -> dict:
     task_root, opt = unpacked
     props = template["Resources"][function]["Properties"]
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TZ": ":UTC",
-           # Lambda's sys.path for a Python runtime: the task root, then the layers' two folders.
-           "PYTHONPATH": os.pathsep.join([str(task_root), str(opt / "python" / "lib" / f"python{_runtime_version(template)}" / "site-packages"),
-                                          str(opt / "python")]),
-           "LAMBDA_TASK_ROOT": str(task_root), "AWS_EXECUTION_ENV": f"AWS_Lambda_{props['Runtime']}",
-           "AWS_REGION": "ap-east-1", "AWS_DEFAULT_REGION": "ap-east-1",
-           "AWS_LAMBDA_FUNCTION_NAME": f"citybrain-prod-{function}",
-           "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props["MemorySize"])}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        # Lambda's sys.path for a Python runtime: the task root, then the layers' two folders.
+        "PYTHONPATH": os.pathsep.join(
+            [
+                str(task_root),
+                str(opt / "python" / "lib" / f"python{_runtime_version(template)}" / "site-packages"),
+                str(opt / "python"),
+            ]
+        ),
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{props['Runtime']}",
+        "AWS_REGION": "ap-east-1",
+        "AWS_DEFAULT_REGION": "ap-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": f"citybrain-prod-{function}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props["MemorySize"]),
+    }
     for name, value in props["Environment"]["Variables"].items():
         # What CloudFormation resolves a Ref to: here a name shaped like a generated one.
         env[name] = value if isinstance(value, str) else f"citybrain-prod-{value['Ref']}-1EXAMPLE2ID"
@@ -317,15 +348,27 @@ def test_the_readings_processor_reports_a_poison_message_as_a_batch_item_failure
 
 # -- deploy, without AWS -----------------------------------------------------------
 def _deploy(env: dict[str, str]):
-    clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("CITYBRAIN_", "AWS_REGION", "AWS_DEFAULT_REGION", "DRY_RUN"))}
-    return _run(["bash", str(ROOT / "infra" / "deploy.sh"), "prod", str(OUT)], cwd=ROOT,
-                env={**clean, "PATH": _venv_path(), **env})
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CITYBRAIN_", "AWS_REGION", "AWS_DEFAULT_REGION", "DRY_RUN"))
+    }
+    return _run(
+        ["bash", str(ROOT / "infra" / "deploy.sh"), "prod", str(OUT)],
+        cwd=ROOT,
+        env={**clean, "PATH": _venv_path(), **env},
+    )
 
 
 def test_deploy_dry_run_prints_the_cloudformation_commands(packaged):
-    done = _deploy({"DRY_RUN": "1", "CITYBRAIN_ARTIFACTS_BUCKET": "citybrain-artifacts-ap-east-1",
-                    "AWS_REGION": "ap-east-1", "CITYBRAIN_ALARM_EMAIL": "ops@example.gov.cn"})
+    done = _deploy(
+        {
+            "DRY_RUN": "1",
+            "CITYBRAIN_ARTIFACTS_BUCKET": "citybrain-artifacts-ap-east-1",
+            "AWS_REGION": "ap-east-1",
+            "CITYBRAIN_ALARM_EMAIL": "ops@example.gov.cn",
+        }
+    )
     assert done.returncode == 0, done.stderr
     package, deploy, admin = done.stdout.strip().splitlines()
     assert package.startswith("aws cloudformation package ") and f"--template-file {packaged}/sam.json" in package

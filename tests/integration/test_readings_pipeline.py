@@ -1,4 +1,5 @@
 """Readings from POST /v1/readings through the readings queue into storage."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ BASE = timeutil.parse_instant("2026-11-27T08:00:00+08:00")
 
 
 def readings(device_id: str, values: list[float], start: int = BASE, step_ms: int = 60_000) -> list[dict]:
-    return [{"device_id": device_id, "observed_at": start + i * step_ms, "values": {"pm25": v}}
-            for i, v in enumerate(values)]
+    return [
+        {"device_id": device_id, "observed_at": start + i * step_ms, "values": {"pm25": v}}
+        for i, v in enumerate(values)
+    ]
 
 
 def setup_env_device(api, device_id="aq-1"):
@@ -34,8 +37,9 @@ def test_posted_readings_are_stored_with_rollup_and_latest(api):
     assert response.json_body["accepted"] == 4 and response.json_body["rejected"] == []
     process_all(api)
 
-    series = api.http.get(f"/v1/devices/aq-1/readings?from={BASE}&to={BASE + 3_600_000}",
-                          headers={"X-Api-Key": key}).json_body
+    series = api.http.get(
+        f"/v1/devices/aq-1/readings?from={BASE}&to={BASE + 3_600_000}", headers={"X-Api-Key": key}
+    ).json_body
     assert [r["values"]["pm25"] for r in series["items"]] == [30, 10, 50, 20]
     assert series["items"][0]["observed_at"] == "2026-11-27T08:00:00+08:00"
 
@@ -54,7 +58,7 @@ def test_resent_batch_and_redelivered_message_never_count_twice(api):
     event = receive_event()
     api.lambda_.invoke("process_readings", event)
     api.lambda_.invoke("process_readings", event)  # SQS delivered it again
-    post(api, "/v1/readings", key, batch)            # the gateway re-sent the batch
+    post(api, "/v1/readings", key, batch)  # the gateway re-sent the batch
     process_all(api)
     rollup = ReadingQuery().rollup("aq-1", HOUR)
     assert rollup["count"] == 3 and rollup["values"]["pm25"]["sum"] == 120.0
@@ -74,8 +78,17 @@ def test_latest_is_the_newest_observation_whatever_the_arrival_order(api):
 
 def test_poison_message_fails_alone_and_the_rest_of_the_batch_is_stored(api):
     setup_env_device(api)
-    good = [Reading(device_id="aq-1", t=BASE + i * 1000, values={"pm25": 12.0}, type="air_quality",
-                    domain="environment", town="桂城街道") for i in range(3)]
+    good = [
+        Reading(
+            device_id="aq-1",
+            t=BASE + i * 1000,
+            values={"pm25": 12.0},
+            type="air_quality",
+            domain="environment",
+            town="桂城街道",
+        )
+        for i in range(3)
+    ]
     send_raw(["{not json"] + pack_messages(good, {"kind": "test", "id": "t1"}))
     event = receive_event()
     poison_id = next(r["messageId"] for r in event["Records"] if r["body"] == "{not json")
@@ -86,11 +99,29 @@ def test_poison_message_fails_alone_and_the_rest_of_the_batch_is_stored(api):
 
 def test_a_bad_reading_inside_a_good_message_is_kept_with_its_reason(api):
     setup_env_device(api)
-    body = json.dumps({"source": {"kind": "test", "id": "late-1"}, "readings": [
-        {"device_id": "aq-1", "t": BASE, "values": {"pm25": 9.0}, "type": "air_quality",
-         "domain": "environment", "town": "桂城街道"},
-        {"device_id": "aq-1", "t": BASE + 1000, "values": {"pm25": 99999.0}, "type": "air_quality",
-         "domain": "environment", "town": "桂城街道"}]})
+    body = json.dumps(
+        {
+            "source": {"kind": "test", "id": "late-1"},
+            "readings": [
+                {
+                    "device_id": "aq-1",
+                    "t": BASE,
+                    "values": {"pm25": 9.0},
+                    "type": "air_quality",
+                    "domain": "environment",
+                    "town": "桂城街道",
+                },
+                {
+                    "device_id": "aq-1",
+                    "t": BASE + 1000,
+                    "values": {"pm25": 99999.0},
+                    "type": "air_quality",
+                    "domain": "environment",
+                    "town": "桂城街道",
+                },
+            ],
+        }
+    )
     send_raw([body])
     assert process_all(api) == [{"batchItemFailures": []}]
     from citybrain.storage.rejections import RejectionStore
@@ -102,10 +133,18 @@ def test_a_bad_reading_inside_a_good_message_is_kept_with_its_reason(api):
 
 def test_edge_rejections_are_answered_and_kept(api):
     key = setup_env_device(api)
-    response = post(api, "/v1/readings", key, {"readings": [
-        {"device_id": "aq-1", "observed_at": BASE, "values": {"pm25": 1}},
-        {"device_id": "nope", "observed_at": BASE, "values": {"pm25": 1}},
-        {"device_id": "aq-1", "observed_at": "soon", "values": {"pm25": 1}}]})
+    response = post(
+        api,
+        "/v1/readings",
+        key,
+        {
+            "readings": [
+                {"device_id": "aq-1", "observed_at": BASE, "values": {"pm25": 1}},
+                {"device_id": "nope", "observed_at": BASE, "values": {"pm25": 1}},
+                {"device_id": "aq-1", "observed_at": "soon", "values": {"pm25": 1}},
+            ]
+        },
+    )
     body = response.json_body
     assert response.status_code == 202 and body["accepted"] == 1
     assert [(r["index"], r["errors"][0]["field"]) for r in body["rejected"]] == [(1, "device_id"), (2, "observed_at")]
@@ -144,9 +183,16 @@ def test_archive_holds_each_reading_once_partitioned_by_local_date(api):
 def test_concurrent_writers_of_the_same_device_hour_keep_exact_counts(aws_stack):
     """Writer A reads the rollup, writer B commits in between: A's version check
     fails, A re-reads and retries, and overlapping readings are counted once."""
+
     def reading(i, value):
-        return Reading(device_id="aq-9", t=BASE + i * 1000, values={"pm25": value}, type="air_quality",
-                       domain="environment", town="桂城街道")
+        return Reading(
+            device_id="aq-9",
+            t=BASE + i * 1000,
+            values={"pm25": value},
+            type="air_quality",
+            domain="environment",
+            town="桂城街道",
+        )
 
     batch_a = [reading(i, 10.0) for i in range(0, 6)]
     batch_b = [reading(i, 10.0) for i in range(3, 9)]  # overlaps A on 3, 4, 5
@@ -169,8 +215,17 @@ def test_concurrent_writers_of_the_same_device_hour_keep_exact_counts(aws_stack)
 
 
 def test_large_device_hour_spans_several_transactions(aws_stack):
-    batch = [Reading(device_id="aq-big", t=BASE + i * 1000, values={"pm25": float(i)}, type="air_quality",
-                     domain="environment", town="桂城街道") for i in range(250)]
+    batch = [
+        Reading(
+            device_id="aq-big",
+            t=BASE + i * 1000,
+            values={"pm25": float(i)},
+            type="air_quality",
+            domain="environment",
+            town="桂城街道",
+        )
+        for i in range(250)
+    ]
     result = ReadingWriter().store(batch)
     assert len(result.stored) == 250
     rollup = ReadingQuery().rollup("aq-big", HOUR)

@@ -1,6 +1,7 @@
 """Uploads end to end on moto: POST /v1/uploads, PUT to the presigned URL, the
 bucket's own notification off the uploads queue into process_uploads, the
 readings queue into process_readings, then the series and the upload's report."""
+
 from __future__ import annotations
 
 import codecs
@@ -53,8 +54,9 @@ def status(api, key: str, upload_id: str) -> dict:
 
 
 def series(api, key: str, device_id: str) -> list[dict]:
-    response = api.http.get(f"/v1/devices/{device_id}/readings?from={BASE}&to={BASE + 86_400_000}&limit=1000",
-                            headers={"X-Api-Key": key})
+    response = api.http.get(
+        f"/v1/devices/{device_id}/readings?from={BASE}&to={BASE + 86_400_000}&limit=1000", headers={"X-Api-Key": key}
+    )
     assert response.status_code == 200, response.body
     return response.json_body["items"]
 
@@ -73,13 +75,15 @@ def test_upload_of_a_gbk_csv_with_a_chinese_name_ends_in_stored_readings(api, en
     assert "uploads/environment/" in requests.utils.unquote(upload["url"])
     assert status(api, env_dept, upload["id"])["status"] == "pending"
 
-    content = ("device_id,observed_at,pm25,pm10,LAeq\r\n"
-               "aq-1,2026-11-27T08:00:00+08:00,35,61,\r\n"
-               "aq-1,2026-11-27T09:00:00+08:00,41.5,,\r\n"
-               "nz-1,2026-11-27T09:00:00+08:00,,,55.5\r\n"
-               "\r\n"
-               "桂城-未登记站,2026-11-27T09:00:00+08:00,20,30,\r\n"
-               "aq-1,2026-11-27T10:00:00+08:00,-5,,\r\n").encode("gbk")
+    content = (
+        "device_id,observed_at,pm25,pm10,LAeq\r\n"
+        "aq-1,2026-11-27T08:00:00+08:00,35,61,\r\n"
+        "aq-1,2026-11-27T09:00:00+08:00,41.5,,\r\n"
+        "nz-1,2026-11-27T09:00:00+08:00,,,55.5\r\n"
+        "\r\n"
+        "桂城-未登记站,2026-11-27T09:00:00+08:00,20,30,\r\n"
+        "aq-1,2026-11-27T10:00:00+08:00,-5,,\r\n"
+    ).encode("gbk")
     put(upload, content)
 
     # The first message is the s3:TestEvent moto sent when the notification was set up.
@@ -96,12 +100,16 @@ def test_upload_of_a_gbk_csv_with_a_chinese_name_ends_in_stored_readings(api, en
     responses = process_all(api)
     assert responses and all(r == {"batchItemFailures": []} for r in responses)
     assert [(r["observed_at"], r["values"]) for r in series(api, env_dept, "aq-1")] == [
-        ("2026-11-27T08:00:00+08:00", {"pm25": 35, "pm10": 61}), ("2026-11-27T09:00:00+08:00", {"pm25": 41.5})]
+        ("2026-11-27T08:00:00+08:00", {"pm25": 35, "pm10": 61}),
+        ("2026-11-27T09:00:00+08:00", {"pm25": 41.5}),
+    ]
     assert [r["values"] for r in series(api, env_dept, "nz-1")] == [{"LAeq": 55.5}]
 
     kept = RejectionStore().list(f"upload#{upload['id']}")
     assert [(k["position"], k["raw"]) for k in kept] == [
-        (6, "桂城-未登记站,2026-11-27T09:00:00+08:00,20,30,"), (7, "aq-1,2026-11-27T10:00:00+08:00,-5,,")]
+        (6, "桂城-未登记站,2026-11-27T09:00:00+08:00,20,30,"),
+        (7, "aq-1,2026-11-27T10:00:00+08:00,-5,,"),
+    ]
 
 
 def test_json_lines_upload_with_bom_by_the_admin_for_any_department_device(api, env_dept):
@@ -111,7 +119,11 @@ def test_json_lines_upload_with_bom_by_the_admin_for_any_department_device(api, 
     deliver_uploads(api)
     report = status(api, ADMIN_KEY, upload["id"])
     assert (report["status"], report["accepted"], report["format"], report["encoding"]) == (
-        "done", 3, "jsonl", "UTF-8 with BOM")
+        "done",
+        3,
+        "jsonl",
+        "UTF-8 with BOM",
+    )
     process_all(api)
     assert [r["values"]["pm25"] for r in series(api, env_dept, "aq-1")] == [0, 1, 2]
 
@@ -210,14 +222,24 @@ def test_sample_events_go_through_the_handler(api, env_dept):
     body["Records"][0]["s3"]["bucket"].update(name=bucket, arn=f"arn:aws:s3:::{bucket}")
     event["Records"][0]["body"] = json.dumps(body, ensure_ascii=False)
     key = "uploads/environment/6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b/桂城街道 空气质量 2026-11-27.csv"
-    DynamoUploadStore().create({"id": "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b", "department": "environment",
-                                "role": "department", "filename": FILENAME, "key": key, "status": "pending",
-                                "created_at": "2026-11-27T09:29:00+08:00"})
+    DynamoUploadStore().create(
+        {
+            "id": "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b",
+            "department": "environment",
+            "role": "department",
+            "filename": FILENAME,
+            "key": key,
+            "status": "pending",
+            "created_at": "2026-11-27T09:29:00+08:00",
+        }
+    )
     device(api, env_dept, "aq-guicheng-01")
-    content = ("device_id,observed_at,pm25,pm10,no2\r\n"
-               "aq-guicheng-01,2026-11-27T08:00:00+08:00,35,61,22\r\n"
-               "aq-guicheng-01,2026-11-27T09:00:00+08:00,41.5,,24\r\n"
-               "桂城-未登记站,2026-11-27T09:00:00+08:00,20,30,\r\n").encode("gbk")
+    content = (
+        "device_id,observed_at,pm25,pm10,no2\r\n"
+        "aq-guicheng-01,2026-11-27T08:00:00+08:00,35,61,22\r\n"
+        "aq-guicheng-01,2026-11-27T09:00:00+08:00,41.5,,24\r\n"
+        "桂城-未登记站,2026-11-27T09:00:00+08:00,20,30,\r\n"
+    ).encode("gbk")
     boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=content)
 
     assert api.lambda_.invoke("process_uploads", event).payload == {"batchItemFailures": []}
@@ -248,13 +270,16 @@ def test_who_may_announce_and_see_uploads(api, env_dept):
     assert missing.status_code == 404 and missing.json_body["code"] == "NotFound"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"filename": "../etc/passwd.csv"}, "filename"),
-    ({"filename": "readings.xlsx"}, "filename"),
-    ({"filename": ""}, "filename"),
-    ({}, "filename"),
-    ({"filename": "a.csv", "size": 3}, "size"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"filename": "../etc/passwd.csv"}, "filename"),
+        ({"filename": "readings.xlsx"}, "filename"),
+        ({"filename": ""}, "filename"),
+        ({}, "filename"),
+        ({"filename": "a.csv", "size": 3}, "size"),
+    ],
+)
 def test_bad_announcements_are_400_with_the_field(api, env_dept, body, field):
     response = post(api, "/v1/uploads", env_dept, body)
     assert response.status_code == 400, response.body

@@ -1,4 +1,5 @@
 """The alert record and its lifecycle: open, repeat, escalate, acknowledge, resolve, auto-resolve."""
+
 import json
 
 import pytest
@@ -11,8 +12,14 @@ from citybrain.rules.catalogue import Event
 
 T0 = 1_768_348_800_000  # 2026-01-14T08:00:00+08:00
 STEP = 600_000
-DEVICE = {"id": "gc-air-01", "type": "air_quality", "domain": "environment", "town": "桂城街道",
-          "owner": "environment", "location": {"lat": 23.03, "lon": 113.14}}
+DEVICE = {
+    "id": "gc-air-01",
+    "type": "air_quality",
+    "domain": "environment",
+    "town": "桂城街道",
+    "owner": "environment",
+    "location": {"lat": 23.03, "lon": 113.14},
+}
 OWNER = Principal("environment", "department")
 ADMIN = Principal("data-bureau", "admin")
 OTHER = Principal("transport", "department")
@@ -35,8 +42,13 @@ def test_an_opened_alert_is_fiware_shaped_and_holds_its_device_rule_slot():
     a = step.alert
     assert step.action == "opened" and step.notify is True
     assert {k: a[k] for k in ("type", "category", "subCategory", "severity", "dateIssued", "alertSource")} == {
-        "type": "Alert", "category": "environment", "subCategory": "airPollution", "severity": "high",
-        "dateIssued": "2026-01-14T08:00:00+08:00", "alertSource": "gc-air-01"}
+        "type": "Alert",
+        "category": "environment",
+        "subCategory": "airPollution",
+        "severity": "high",
+        "dateIssued": "2026-01-14T08:00:00+08:00",
+        "alertSource": "gc-air-01",
+    }
     assert a["status"] == "open" and a["rule"] == "aqi" and a["device_id"] == "gc-air-01"
     assert (a["domain"], a["town"], a["owner"]) == ("environment", "桂城街道", "environment")
     assert a["open_key"] == alerts.open_key("gc-air-01", "aqi") == "gc-air-01#aqi"
@@ -67,8 +79,13 @@ def test_a_repeat_updates_last_seen_occurrences_and_peak_without_notifying():
 def test_a_worse_repeat_escalates_and_notifies_a_milder_one_does_not_lower_it():
     step = alerts.repeat(opened(), fire(T0 + STEP, "critical", 320))
     assert step.action == "escalated" and step.notify is True and step.alert["severity"] == "critical"
-    assert step.alert["history"][-1] == {"action": "escalated", "at": "2026-01-14T08:10:00+08:00", "by": "rules",
-                                         "severity": "critical", "from": "high"}
+    assert step.alert["history"][-1] == {
+        "action": "escalated",
+        "at": "2026-01-14T08:10:00+08:00",
+        "by": "rules",
+        "severity": "critical",
+        "from": "high",
+    }
     milder = alerts.repeat(step.alert, fire(T0 + 2 * STEP, "high", 220))
     assert milder.action == "repeated" and milder.alert["severity"] == "critical"
 
@@ -93,8 +110,12 @@ def test_acknowledge_records_who_when_and_note():
     a = step.alert
     assert step.action == "acknowledged" and step.notify is False
     assert a["status"] == "acknowledged" and a["acknowledgedBy"] == "environment"
-    assert a["history"][-1] == {"action": "acknowledged", "at": "2026-01-14T08:10:00+08:00", "by": "environment",
-                                "note": "dispatched inspectors"}
+    assert a["history"][-1] == {
+        "action": "acknowledged",
+        "at": "2026-01-14T08:10:00+08:00",
+        "by": "environment",
+        "note": "dispatched inspectors",
+    }
     assert a["open_key"] == "gc-air-01#aqi"  # still the active alert of its device and rule
 
 
@@ -106,8 +127,12 @@ def test_resolve_from_open_or_acknowledged_frees_the_slot_and_notifies(who):
         assert step.action == "resolved" and step.notify is True
         assert a["status"] == "resolved" and a["resolvedBy"] == who.department_id
         assert a["resolvedAt"] == "2026-01-14T08:10:00+08:00" and "open_key" not in a
-        assert a["history"][-1] == {"action": "resolved", "at": a["resolvedAt"], "by": who.department_id,
-                                    "note": "source shut down"}
+        assert a["history"][-1] == {
+            "action": "resolved",
+            "at": a["resolvedAt"],
+            "by": who.department_id,
+            "note": "source shut down",
+        }
 
 
 def test_only_open_alerts_can_be_acknowledged_and_only_active_ones_resolved():
@@ -146,20 +171,34 @@ def test_auto_resolve_records_auto_and_never_undoes_a_later_firing_or_a_human():
     step = alerts.auto_resolve(a, clear(T0 + 4 * STEP))
     assert step.action == "resolved" and step.notify is True
     assert step.alert["resolvedBy"] == "auto" and step.alert["status"] == "resolved"
-    assert step.alert["history"][-1] == {"action": "resolved", "at": "2026-01-14T08:40:00+08:00", "by": "auto",
-                                         "note": "3 consecutive normal readings"}
-    assert alerts.auto_resolve(a, clear(T0 + STEP)) is None          # it fired at that reading
+    assert step.alert["history"][-1] == {
+        "action": "resolved",
+        "at": "2026-01-14T08:40:00+08:00",
+        "by": "auto",
+        "note": "3 consecutive normal readings",
+    }
+    assert alerts.auto_resolve(a, clear(T0 + STEP)) is None  # it fired at that reading
     assert alerts.auto_resolve(step.alert, clear(T0 + 5 * STEP)) is None  # already resolved
     by_hand = alerts.resolve(a, OWNER, T0 + 2 * STEP).alert
     assert alerts.auto_resolve(by_hand, clear(T0 + 5 * STEP)) is None
 
 
 def test_apply_events_folds_a_batch_into_one_record_per_alert():
-    events = [fire(T0), fire(T0 + STEP, "critical", 320), fire(T0 + 2 * STEP), clear(T0 + 5 * STEP),
-              fire(T0 + 6 * STEP)]
+    events = [
+        fire(T0),
+        fire(T0 + STEP, "critical", 320),
+        fire(T0 + 2 * STEP),
+        clear(T0 + 5 * STEP),
+        fire(T0 + 6 * STEP),
+    ]
     steps = alerts.apply_events(None, DEVICE, events)
     assert [(s.action, s.notify) for s in steps] == [
-        ("opened", True), ("escalated", True), ("repeated", False), ("resolved", True), ("opened", True)]
+        ("opened", True),
+        ("escalated", True),
+        ("repeated", False),
+        ("resolved", True),
+        ("opened", True),
+    ]
     first, second = alerts.final_records(steps)
     assert first["status"] == "resolved" and first["occurrences"] == 3 and first["severity"] == "critical"
     assert first["peakValue"] == 320 and first["resolvedBy"] == "auto"
@@ -180,8 +219,12 @@ def test_apply_events_continues_the_stored_alert_and_ignores_clears_without_one(
 
 def test_notifications_carry_the_filter_attributes():
     note = alerts.notification(alerts.open_alert(DEVICE, fire(T0)))
-    assert note["attributes"] == {"domain": "environment", "town": "桂城街道", "severity": "high",
-                                  "category": "environment"}
+    assert note["attributes"] == {
+        "domain": "environment",
+        "town": "桂城街道",
+        "severity": "high",
+        "category": "environment",
+    }
     assert note["subject"] == "[high] environment/airPollution opened: gc-air-01" and note["subject"].isascii()
     assert note["message"]["event"] == "opened" and note["message"]["town"] == "桂城街道"
     with pytest.raises(ValueError, match="does not notify"):
@@ -198,7 +241,10 @@ def test_a_pollution_episode_opens_escalates_and_auto_resolves_after_three_norma
             actions.append((step.action, step.alert["severity"], step.alert["status"], reading[0]))
             alert = step.alert if alerts.is_active(step.alert) else None
         state, previous = result.state, reading
-    assert actions == [("opened", "high", "open", T0 + STEP), ("repeated", "high", "open", T0 + 2 * STEP),
-                       ("escalated", "critical", "open", T0 + 3 * STEP),
-                       ("resolved", "critical", "resolved", T0 + 6 * STEP)]  # the third normal reading
+    assert actions == [
+        ("opened", "high", "open", T0 + STEP),
+        ("repeated", "high", "open", T0 + 2 * STEP),
+        ("escalated", "critical", "open", T0 + 3 * STEP),
+        ("resolved", "critical", "resolved", T0 + 6 * STEP),
+    ]  # the third normal reading
     assert state == {} and alert is None

@@ -1,5 +1,6 @@
 """The alert service's pure parts: the listing's query, which stored alert already counts an
 event, and offline alerts resolving on a reading delivered late."""
+
 import pytest
 
 from citybrain import alerts, timeutil
@@ -22,16 +23,32 @@ def clear(minute, rule="aqi"):
 
 
 def test_the_query_maps_parameters_to_filters_and_bounds():
-    query = parse_query({"status": "active", "town": "九江镇", "severity": "critical", "device": "x",
-                         "from": "2026-11-27T08:00:00+08:00", "limit": "5"}, now_ms=T0)
+    query = parse_query(
+        {
+            "status": "active",
+            "town": "九江镇",
+            "severity": "critical",
+            "device": "x",
+            "from": "2026-11-27T08:00:00+08:00",
+            "limit": "5",
+        },
+        now_ms=T0,
+    )
     assert query["filters"] == {"status": ["acknowledged", "open"], "town": ["九江镇"], "severity": ["critical"]}
     assert query["device"] == "x" and query["start_ms"] == T0 and query["limit"] == 5 and query["cursor"] is None
     assert query["end_ms"] > T0  # up to now and a little beyond (device clocks run ahead)
     assert parse_query({}, now_ms=T0)["filters"] == {}
 
 
-@pytest.mark.parametrize("params, field", [({"status": "closed"}, "status"), ({"domain": "weather"}, "domain"),
-                                           ({"from": "soon"}, "from"), ({"limit": "5000"}, "limit")])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"status": "closed"}, "status"),
+        ({"domain": "weather"}, "domain"),
+        ({"from": "soon"}, "from"),
+        ({"limit": "5000"}, "limit"),
+    ],
+)
 def test_a_bad_parameter_names_its_field(params, field):
     with pytest.raises(ValidationFailed) as caught:
         parse_query(params, now_ms=T0)
@@ -43,7 +60,12 @@ def test_a_resolved_alert_counts_the_events_from_its_opening_to_its_end():
     first = alerts.repeat(first, fire(2)).alert
     by_rules = alerts.auto_resolve(first, clear(5)).alert
     assert [_counted_by(by_rules, e) for e in (fire(0), fire(2), clear(5), fire(6), fire(-1))] == [
-        True, True, True, False, False]
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert not _counted_by(by_rules, Event("fire", "noise", T0, "high", 1, {}, ""))
 
 

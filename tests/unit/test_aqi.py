@@ -1,4 +1,5 @@
 """China AQI per HJ 633-2012, against worked examples of formula (1), rounded up."""
+
 import math
 from fractions import Fraction
 
@@ -18,8 +19,9 @@ TABLE_1 = {  # the standard's values, typed in again rather than read from the m
 }
 
 
-@pytest.mark.parametrize("pollutant, breakpoint, expected",
-                         [(p, bp, s) for p, row in TABLE_1.items() for bp, s in zip(row, STEPS)])
+@pytest.mark.parametrize(
+    "pollutant, breakpoint, expected", [(p, bp, s) for p, row in TABLE_1.items() for bp, s in zip(row, STEPS)]
+)
 def test_every_breakpoint_gives_its_index_exactly(pollutant, breakpoint, expected):
     assert iaqi(pollutant, breakpoint) == expected
     assert iaqi(pollutant, float(breakpoint)) == expected
@@ -31,36 +33,46 @@ def test_just_above_each_breakpoint_rounds_up_into_the_next_segment(pollutant, r
         assert iaqi(pollutant, bp + 0.001) == step + 1, (pollutant, bp)
 
 
-@pytest.mark.parametrize("pollutant, concentration, expected", [
-    # IAQI = IAQI_Lo + (IAQI_Hi - IAQI_Lo) / (BP_Hi - BP_Lo) * (C - BP_Lo), then rounded up
-    ("pm25", 100, 132),     # 100 + 50 * 25 / 40 = 131.25
-    ("pm25", 55, 75),       # 50 + 50 * 20 / 40 = 75 exactly: no rounding
-    ("pm25", 35.1, 51),     # 50.125
-    ("pm25", 200, 250),     # 200 + 100 * 50 / 100
-    ("pm10", 200, 125),     # 100 + 50 * 50 / 100
-    ("pm10", 385, 250),     # 200 + 100 * 35 / 70
-    ("so2", 300, 72),       # 50 + 50 * 150 / 350 = 71.43
-    ("so2", 801, 201),      # past 800 the 24h row: 200 + 100 * 1 / 800 = 200.125
-    ("so2", 900, 213),      # 200 + 100 * 100 / 800 = 212.5
-    ("so2", 1850, 350),     # 300 + 100 * 250 / 500
-    ("no2", 150, 75),       # 50 + 50 * 50 / 100
-    ("no2", 450, 125),      # 100 + 50 * 250 / 500
-    ("no2", 1770, 250),     # 200 + 100 * 570 / 1140
-    ("co", 7.5, 75),        # 50 + 50 * 2.5 / 5
-    ("co", 5.1, 51),        # 50 + 50 * 0.1 / 5 = 51 exactly
-    ("co", 0.4, 4),         # 50 / 5 * 0.4
-    ("o3", 180, 75),        # 50 + 50 * 20 / 40
-    ("o3", 600, 250),       # 200 + 100 * 200 / 400
-    ("o3", 1100, 450),      # 400 + 100 * 100 / 200
-])
+@pytest.mark.parametrize(
+    "pollutant, concentration, expected",
+    [
+        # IAQI = IAQI_Lo + (IAQI_Hi - IAQI_Lo) / (BP_Hi - BP_Lo) * (C - BP_Lo), then rounded up
+        ("pm25", 100, 132),  # 100 + 50 * 25 / 40 = 131.25
+        ("pm25", 55, 75),  # 50 + 50 * 20 / 40 = 75 exactly: no rounding
+        ("pm25", 35.1, 51),  # 50.125
+        ("pm25", 200, 250),  # 200 + 100 * 50 / 100
+        ("pm10", 200, 125),  # 100 + 50 * 50 / 100
+        ("pm10", 385, 250),  # 200 + 100 * 35 / 70
+        ("so2", 300, 72),  # 50 + 50 * 150 / 350 = 71.43
+        ("so2", 801, 201),  # past 800 the 24h row: 200 + 100 * 1 / 800 = 200.125
+        ("so2", 900, 213),  # 200 + 100 * 100 / 800 = 212.5
+        ("so2", 1850, 350),  # 300 + 100 * 250 / 500
+        ("no2", 150, 75),  # 50 + 50 * 50 / 100
+        ("no2", 450, 125),  # 100 + 50 * 250 / 500
+        ("no2", 1770, 250),  # 200 + 100 * 570 / 1140
+        ("co", 7.5, 75),  # 50 + 50 * 2.5 / 5
+        ("co", 5.1, 51),  # 50 + 50 * 0.1 / 5 = 51 exactly
+        ("co", 0.4, 4),  # 50 / 5 * 0.4
+        ("o3", 180, 75),  # 50 + 50 * 20 / 40
+        ("o3", 600, 250),  # 200 + 100 * 200 / 400
+        ("o3", 1100, 450),  # 400 + 100 * 100 / 200
+    ],
+)
 def test_worked_examples(pollutant, concentration, expected):
     assert iaqi(pollutant, concentration) == expected
 
 
-@pytest.mark.parametrize("pollutant, concentration, expected", [
-    # Exact integers that binary floating point overshoots (naive ceil would give one more).
-    ("pm25", 4.9, 7), ("o3", 160.8, 51), ("pm10", 352.1, 203), ("co", 65.4, 218), ("so2", 2120.8, 404),
-])
+@pytest.mark.parametrize(
+    "pollutant, concentration, expected",
+    [
+        # Exact integers that binary floating point overshoots (naive ceil would give one more).
+        ("pm25", 4.9, 7),
+        ("o3", 160.8, 51),
+        ("pm10", 352.1, 203),
+        ("co", 65.4, 218),
+        ("so2", 2120.8, 404),
+    ],
+)
 def test_exact_results_are_not_pushed_up_by_float_noise(pollutant, concentration, expected):
     assert iaqi(pollutant, concentration) == expected
 
@@ -99,14 +111,23 @@ def test_the_reading_path_and_the_single_index_agree(pollutant, row):
         assert air_quality({pollutant: c})["iaqi"] == {pollutant: iaqi(pollutant, c)}
 
 
-@pytest.mark.parametrize("value, number, grade, name, english", [
-    (0, 1, "一级", "优", "Excellent"), (50, 1, "一级", "优", "Excellent"),
-    (51, 2, "二级", "良", "Good"), (100, 2, "二级", "良", "Good"),
-    (101, 3, "三级", "轻度污染", "Lightly polluted"), (150, 3, "三级", "轻度污染", "Lightly polluted"),
-    (151, 4, "四级", "中度污染", "Moderately polluted"), (200, 4, "四级", "中度污染", "Moderately polluted"),
-    (201, 5, "五级", "重度污染", "Heavily polluted"), (300, 5, "五级", "重度污染", "Heavily polluted"),
-    (301, 6, "六级", "严重污染", "Severely polluted"), (500, 6, "六级", "严重污染", "Severely polluted"),
-])
+@pytest.mark.parametrize(
+    "value, number, grade, name, english",
+    [
+        (0, 1, "一级", "优", "Excellent"),
+        (50, 1, "一级", "优", "Excellent"),
+        (51, 2, "二级", "良", "Good"),
+        (100, 2, "二级", "良", "Good"),
+        (101, 3, "三级", "轻度污染", "Lightly polluted"),
+        (150, 3, "三级", "轻度污染", "Lightly polluted"),
+        (151, 4, "四级", "中度污染", "Moderately polluted"),
+        (200, 4, "四级", "中度污染", "Moderately polluted"),
+        (201, 5, "五级", "重度污染", "Heavily polluted"),
+        (300, 5, "五级", "重度污染", "Heavily polluted"),
+        (301, 6, "六级", "严重污染", "Severely polluted"),
+        (500, 6, "六级", "严重污染", "Severely polluted"),
+    ],
+)
 def test_levels_of_table_2(value, number, grade, name, english):
     found = level(value)
     assert (found.number, found.grade, found.name, found.name_en) == (number, grade, name, english)
@@ -115,8 +136,11 @@ def test_levels_of_table_2(value, number, grade, name, english):
 def test_aqi_is_the_largest_index_and_names_its_pollutant():
     result = air_quality({"pm25": 100, "pm10": 200, "no2": 150, "temperature": 21.5})
     assert result == {
-        "airQualityIndex": 132, "airQualityLevel": "轻度污染", "airQualityLevelEn": "Lightly polluted",
-        "airQualityGrade": "三级", "primaryPollutant": ["pm25"],
+        "airQualityIndex": 132,
+        "airQualityLevel": "轻度污染",
+        "airQualityLevelEn": "Lightly polluted",
+        "airQualityGrade": "三级",
+        "primaryPollutant": ["pm25"],
         "iaqi": {"no2": 75, "pm10": 125, "pm25": 132},
     }
 

@@ -1,4 +1,5 @@
 """The hash chain as pure functions: hashing, linking, and what verify reports."""
+
 import copy
 import hashlib
 import json
@@ -9,9 +10,17 @@ from citybrain.exchange.audit import GENESIS, RequestFacts, entry_hash, verify
 def chain(n: int) -> list[dict]:
     entries, previous = [], GENESIS
     for seq in range(1, n + 1):
-        entry = {"seq": seq, "at": f"2026-11-27T09:00:0{seq % 10}+08:00", "at_ms": 1795741200000 + seq,
-                 "actor": "civil-affairs", "action": "records.pulled", "dataset": "dibao", "dataset_owner": "civil-affairs",
-                 "details": {"rows": seq * 10, "fields": ["name", "town"]}, "prev_hash": previous}
+        entry = {
+            "seq": seq,
+            "at": f"2026-11-27T09:00:0{seq % 10}+08:00",
+            "at_ms": 1795741200000 + seq,
+            "actor": "civil-affairs",
+            "action": "records.pulled",
+            "dataset": "dibao",
+            "dataset_owner": "civil-affairs",
+            "details": {"rows": seq * 10, "fields": ["name", "town"]},
+            "prev_hash": previous,
+        }
         entry["hash"] = entry_hash(entry)
         entries.append(entry)
         previous = entry["hash"]
@@ -28,7 +37,9 @@ def test_the_hash_is_sha256_of_canonical_json():
 
 def test_request_hash_is_canonical():
     a = RequestFacts("post", "/v1/datasets/x/records", {"b": "2", "a": "1"}, {"records": [{"名": "张三", "n": 1}]})
-    b = RequestFacts("POST", "/v1/datasets/x/records", {"a": "1", "b": "2"}, json.loads('{"records":[{"n":1,"名":"张三"}]}'))
+    b = RequestFacts(
+        "POST", "/v1/datasets/x/records", {"a": "1", "b": "2"}, json.loads('{"records":[{"n":1,"名":"张三"}]}')
+    )
     assert a.sha256() == b.sha256()
     assert a.sha256() != RequestFacts("POST", "/v1/datasets/y/records", {}, None).sha256()
 

@@ -1,4 +1,5 @@
 """The demo district: valid devices everywhere, and values that follow the district's day."""
+
 import random
 from datetime import datetime, timedelta
 from statistics import mean
@@ -36,7 +37,9 @@ def test_simulated_values_stay_within_the_validator_ranges_for_two_days():
 def _daily(device_type: str, value: str, hour: int, day: datetime, samples: int = 30) -> float:
     simulator = Simulator(random.Random(1))
     device = next(d for d in district() if d.type == device_type)
-    return mean(simulator.values(device, ms(day.replace(hour=hour) + timedelta(minutes=m)))[value] for m in range(samples))
+    return mean(
+        simulator.values(device, ms(day.replace(hour=hour) + timedelta(minutes=m)))[value] for m in range(samples)
+    )
 
 
 def test_traffic_peaks_at_rush_hours():

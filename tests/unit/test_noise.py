@@ -1,4 +1,5 @@
 """Noise limits per GB 3096-2008, by zone, on both sides of 06:00 and 22:00 local time."""
+
 import pytest
 
 from citybrain import timeutil
@@ -63,7 +64,7 @@ def test_day_and_night_agree_with_local_clock_time_all_day():
 
 def test_far_over_the_limit_is_high():
     t = at("23:00:00")
-    assert noise.check("2", t, {"LAeq": 60}).severity == "medium"   # 10 over the night limit 50
+    assert noise.check("2", t, {"LAeq": 60}).severity == "medium"  # 10 over the night limit 50
     loud = noise.check("2", t, {"LAeq": 60.1, "LAmax": 80})
     assert loud.severity == "high" and loud.data["exceedance"] == 10.1 and loud.data["suddenNoise"] is True
     assert loud.value == 15.0  # the larger exceedance: LAmax 80 is 15 over 65

@@ -20,16 +20,26 @@ def fields(errors):
 
 
 def test_good_reading_becomes_canonical():
-    reading, errors = validate({"device_id": "aq-1", "observed_at": "2026-11-27T11:59:00+08:00",
-                                "values": {"pm25": 35, "pm10": 60.5, "co": 0.8}})
+    reading, errors = validate(
+        {
+            "device_id": "aq-1",
+            "observed_at": "2026-11-27T11:59:00+08:00",
+            "values": {"pm25": 35, "pm10": 60.5, "co": 0.8},
+        }
+    )
     assert errors == []
     assert reading.key == ("aq-1", NOW - 60_000)
     assert reading.type == DeviceType.air_quality and reading.town == "桂城街道"
 
 
 def test_every_problem_of_a_reading_is_reported_with_its_field():
-    reading, errors = validate({"device_id": "aq-1", "observed_at": "2026-11-27T12:06:00+08:00",
-                                "values": {"pm25": -1, "LAeq": 50, "pm10": float("inf")}})
+    reading, errors = validate(
+        {
+            "device_id": "aq-1",
+            "observed_at": "2026-11-27T12:06:00+08:00",
+            "values": {"pm25": -1, "LAeq": 50, "pm10": float("inf")},
+        }
+    )
     assert reading is None
     assert fields(errors) == ["observed_at", "values.LAeq", "values.pm10", "values.pm25"]
     messages = {e["field"]: e["message"] for e in errors}
@@ -50,14 +60,17 @@ def test_device_of_another_department_is_unknown_to_the_caller():
     assert errors == []  # the admin may send for any device
 
 
-@pytest.mark.parametrize("raw, field", [
-    ({"observed_at": NOW, "values": {"pm25": 1}}, "device_id"),
-    ({"device_id": "aq-1", "values": {"pm25": 1}}, "observed_at"),
-    ({"device_id": "aq-1", "observed_at": NOW, "values": {}}, "values"),
-    ({"device_id": "aq-1", "observed_at": NOW, "values": {"pm25": "12"}}, "values.pm25"),
-    ({"device_id": "aq-1", "observed_at": NOW, "values": {"pm25": 1}, "extra": 1}, "extra"),
-    ("not an object", ""),
-])
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ({"observed_at": NOW, "values": {"pm25": 1}}, "device_id"),
+        ({"device_id": "aq-1", "values": {"pm25": 1}}, "observed_at"),
+        ({"device_id": "aq-1", "observed_at": NOW, "values": {}}, "values"),
+        ({"device_id": "aq-1", "observed_at": NOW, "values": {"pm25": "12"}}, "values.pm25"),
+        ({"device_id": "aq-1", "observed_at": NOW, "values": {"pm25": 1}, "extra": 1}, "extra"),
+        ("not an object", ""),
+    ],
+)
 def test_shape_errors_name_the_field(raw, field):
     reading, errors = validate(raw)
     assert reading is None

@@ -1,4 +1,5 @@
 """The rule engine: pure (device, state, readings) -> (state, events, derived indicators)."""
+
 import copy
 import json
 
@@ -23,8 +24,12 @@ def kinds(result):
 def test_quiet_readings_change_nothing_and_ask_for_no_alert_write():
     # The bench goal: when nothing fires and no alert is open, the caller writes nothing extra.
     for state in (None, {}):
-        result = engine.evaluate(AIR, state, series(CLEAN, CLEAN, {"pm25": 149.0}),  # AQI 199
-                                 previous=(T0 - STEP, CLEAN))
+        result = engine.evaluate(
+            AIR,
+            state,
+            series(CLEAN, CLEAN, {"pm25": 149.0}),  # AQI 199
+            previous=(T0 - STEP, CLEAN),
+        )
         assert result.events == [] and result.state == {} and result.changed is False
 
 
@@ -58,8 +63,12 @@ def test_an_alert_clears_after_exactly_n_normal_readings_in_a_row(hysteresis):
     result = engine.evaluate(device, None, series(DIRTY, *[CLEAN] * (hysteresis - 1)))
     assert kinds(result) == [("fire", "aqi", "high")]
     assert result.state == {"open": {"aqi": hysteresis - 1}}
-    more = engine.evaluate(device, result.state, series(CLEAN, CLEAN, start=T0 + hysteresis * STEP),
-                           previous=(T0 + (hysteresis - 1) * STEP, CLEAN))
+    more = engine.evaluate(
+        device,
+        result.state,
+        series(CLEAN, CLEAN, start=T0 + hysteresis * STEP),
+        previous=(T0 + (hysteresis - 1) * STEP, CLEAN),
+    )
     assert kinds(more) == [("clear", "aqi", None)] and more.events[0].data == {"normalReadings": hysteresis}
     assert more.events[0].t == T0 + hysteresis * STEP and more.state == {}
 

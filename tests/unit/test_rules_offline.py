@@ -1,4 +1,5 @@
 """Offline: the scheduled check, and the reading that resolves it."""
+
 from citybrain.rules import engine, offline
 
 NOW = 1_768_348_800_000
@@ -40,8 +41,12 @@ def test_never_reported_devices_count_from_registration_only_when_asked():
 def test_the_next_reading_clears_an_offline_alert_the_check_marked():
     state = offline.mark_open({"open": {"noise": 0}})
     assert state == {"open": {"noise": 0, "offline": 0}}
-    result = engine.evaluate(device(), state, [(NOW + MIN, {"LAeq": 40.0}), (NOW + 2 * MIN, {"LAeq": 40.0})],
-                             previous=(NOW - 5 * MIN, {"LAeq": 41.0}))
+    result = engine.evaluate(
+        device(),
+        state,
+        [(NOW + MIN, {"LAeq": 40.0}), (NOW + 2 * MIN, {"LAeq": 40.0})],
+        previous=(NOW - 5 * MIN, {"LAeq": 41.0}),
+    )
     assert [(e.kind, e.rule, e.t) for e in result.events] == [("clear", "offline", NOW + MIN)]
     assert result.state == {"open": {"noise": 2}}  # the noise alert counts its normal readings on
 

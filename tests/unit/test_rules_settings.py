@@ -1,4 +1,5 @@
 """Per-device rule settings: validated at registration, defaults filled in by the engine."""
+
 import pytest
 from pydantic import ValidationError
 
@@ -8,7 +9,13 @@ from citybrain.rules import settings
 
 
 def device(type_="air_quality", **extra):
-    body = {"id": "d1", "type": type_, "domain": "environment", "town": "桂城街道", "location": {"lat": 23.0, "lon": 113.1}}
+    body = {
+        "id": "d1",
+        "type": type_,
+        "domain": "environment",
+        "town": "桂城街道",
+        "location": {"lat": 23.0, "lon": 113.1},
+    }
     if type_ == "noise":
         body["acoustic_zone"] = "2"
     if type_ == "water_level":
@@ -24,7 +31,8 @@ def errors_of(body):
 
 def test_only_the_overrides_are_stored_and_the_engine_fills_in_the_rest():
     record = DeviceIn.model_validate(device(rules={"aqi_high": 150, "hysteresis": 5})).model_dump(
-        mode="json", exclude_none=True)
+        mode="json", exclude_none=True
+    )
     assert record["rules"] == {"aqi_high": 150, "hysteresis": 5}
     effective = settings.effective(record)
     assert effective["aqi_high"] == 150 and effective["aqi_critical"] == 300 and effective["hysteresis"] == 5
@@ -35,14 +43,17 @@ def test_devices_without_rules_register_as_before():
     assert "rules" not in DeviceIn.model_validate(device()).model_dump(exclude_none=True)
 
 
-@pytest.mark.parametrize("rules, field", [
-    ({"aqi_high": 0}, "rules.aqi_high"),
-    ({"aqi_critical": 501}, "rules.aqi_critical"),
-    ({"hysteresis": 0}, "rules.hysteresis"),
-    ({"hysteresis": 2.5}, "rules.hysteresis"),
-    ({"aqi_high": "lots"}, "rules.aqi_high"),
-    ({"surprise": 1}, "rules.surprise"),
-])
+@pytest.mark.parametrize(
+    "rules, field",
+    [
+        ({"aqi_high": 0}, "rules.aqi_high"),
+        ({"aqi_critical": 501}, "rules.aqi_critical"),
+        ({"hysteresis": 0}, "rules.hysteresis"),
+        ({"hysteresis": 2.5}, "rules.hysteresis"),
+        ({"aqi_high": "lots"}, "rules.aqi_high"),
+        ({"surprise": 1}, "rules.surprise"),
+    ],
+)
 def test_bad_values_name_their_field(rules, field):
     assert [e["field"] for e in errors_of(device(rules=rules))] == [field]
 
@@ -53,23 +64,37 @@ def test_critical_must_be_above_high_counting_defaults():
     DeviceIn.model_validate(device(rules={"aqi_high": 300, "aqi_critical": 400}))
 
 
-@pytest.mark.parametrize("type_, rules, wanted", [
-    ("noise", {"aqi_high": 150}, "air_quality"),
-    ("air_quality", {"consecutive": 2}, "traffic_flow"),
-    ("water_level", {"tilt_limit_deg": 1.0}, "structure"),
-])
+@pytest.mark.parametrize(
+    "type_, rules, wanted",
+    [
+        ("noise", {"aqi_high": 150}, "air_quality"),
+        ("air_quality", {"consecutive": 2}, "traffic_flow"),
+        ("water_level", {"tilt_limit_deg": 1.0}, "structure"),
+    ],
+)
 def test_settings_of_another_device_type_are_refused(type_, rules, wanted):
     [error] = errors_of(device(type_, rules=rules))
     assert error["field"] == "rules" and f"applies to {wanted} devices only" in error["message"]
 
 
-@pytest.mark.parametrize("type_, rules", [
-    ("traffic_flow", {"speed_threshold_kmh": 30, "occupancy_threshold": 0.7, "consecutive": 5, "hysteresis": 2}),
-    ("structure", {"tilt_limit_deg": 0.3, "crack_width_limit_mm": 0.5, "settlement_limit_mm": 20,
-                   "tilt_rate_limit_deg_per_h": 0.02, "crack_width_rate_limit_mm_per_h": 0.1,
-                   "settlement_rate_limit_mm_per_h": 1}),
-    ("noise", {"hysteresis": 4}),
-])
+@pytest.mark.parametrize(
+    "type_, rules",
+    [
+        ("traffic_flow", {"speed_threshold_kmh": 30, "occupancy_threshold": 0.7, "consecutive": 5, "hysteresis": 2}),
+        (
+            "structure",
+            {
+                "tilt_limit_deg": 0.3,
+                "crack_width_limit_mm": 0.5,
+                "settlement_limit_mm": 20,
+                "tilt_rate_limit_deg_per_h": 0.02,
+                "crack_width_rate_limit_mm_per_h": 0.1,
+                "settlement_rate_limit_mm_per_h": 1,
+            },
+        ),
+        ("noise", {"hysteresis": 4}),
+    ],
+)
 def test_each_type_takes_its_own_settings(type_, rules):
     stored = DeviceIn.model_validate(device(type_, rules=rules)).model_dump(mode="json", exclude_none=True)["rules"]
     assert stored == rules

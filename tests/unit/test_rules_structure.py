@@ -1,4 +1,5 @@
 """Structure: tilt, crack width, settlement over their limits or moving faster than allowed."""
+
 import pytest
 
 from citybrain.rules import engine, structure

@@ -1,4 +1,5 @@
 """Congestion: slow or occupied for N readings in a row, with the run kept between batches."""
+
 import json
 
 import pytest
@@ -19,15 +20,21 @@ def readings(*values, start=T0):
 SLOW, FREE = {"averageVehicleSpeed": 15.0, "intensity": 900}, {"averageVehicleSpeed": 45.0, "intensity": 900}
 
 
-@pytest.mark.parametrize("values, expected", [
-    ({"averageVehicleSpeed": 19.9}, True), ({"averageVehicleSpeed": 20.0}, False),
-    ({"occupancy": 0.8}, True), ({"occupancy": 0.79}, False),
-    ({"averageVehicleSpeed": 60.0, "occupancy": 0.85}, True),
-    ({"averageVehicleSpeed": 0.0, "intensity": 0}, None),              # nobody drove past
-    ({"averageVehicleSpeed": 0.0, "intensity": 0, "occupancy": 0.0}, False),
-    ({"averageVehicleSpeed": 0.0, "intensity": 12}, True),              # standing traffic
-    ({"intensity": 1500}, None), ({"congested": True}, None),
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"averageVehicleSpeed": 19.9}, True),
+        ({"averageVehicleSpeed": 20.0}, False),
+        ({"occupancy": 0.8}, True),
+        ({"occupancy": 0.79}, False),
+        ({"averageVehicleSpeed": 60.0, "occupancy": 0.85}, True),
+        ({"averageVehicleSpeed": 0.0, "intensity": 0}, None),  # nobody drove past
+        ({"averageVehicleSpeed": 0.0, "intensity": 0, "occupancy": 0.0}, False),
+        ({"averageVehicleSpeed": 0.0, "intensity": 12}, True),  # standing traffic
+        ({"intensity": 1500}, None),
+        ({"congested": True}, None),
+    ],
+)
 def test_what_a_congested_reading_is(values, expected):
     assert traffic.congested(DEFAULTS, values) is expected
 
@@ -35,7 +42,9 @@ def test_what_a_congested_reading_is(values, expected):
 def test_three_slow_readings_in_a_row_fire_medium():
     result = engine.evaluate(DEVICE, None, readings(FREE, SLOW, SLOW, SLOW, SLOW))
     assert [(e.kind, e.t, e.severity, e.value) for e in result.events] == [
-        ("fire", T0 + 3 * STEP, "medium", 3), ("fire", T0 + 4 * STEP, "medium", 4)]
+        ("fire", T0 + 3 * STEP, "medium", 3),
+        ("fire", T0 + 4 * STEP, "medium", 4),
+    ]
     assert result.events[0].rule == "traffic" and result.events[0].data["averageVehicleSpeed"] == 15.0
     assert result.state == {"open": {"traffic": 0}, "traffic": {"run": 4, "t": T0 + 4 * STEP}}
 

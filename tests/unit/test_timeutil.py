@@ -19,14 +19,17 @@ def test_epoch_milliseconds_as_number_or_digits():
     assert timeutil.parse_instant(1795739400000.7) == 1795739400000
 
 
-@pytest.mark.parametrize("value, message", [
-    (1795739400, "epoch seconds"),
-    ("yesterday", "ISO-8601"),
-    (True, "ISO-8601"),
-    (None, "ISO-8601"),
-    (float("nan"), "finite"),
-    ("1999-12-31T23:59:59Z", "2000"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (1795739400, "epoch seconds"),
+        ("yesterday", "ISO-8601"),
+        (True, "ISO-8601"),
+        (None, "ISO-8601"),
+        (float("nan"), "finite"),
+        ("1999-12-31T23:59:59Z", "2000"),
+    ],
+)
 def test_bad_times_say_why(value, message):
     with pytest.raises(timeutil.BadTime, match=message):
         timeutil.parse_instant(value)

@@ -1,4 +1,5 @@
 """Bytes -> numbered text lines: encodings, chunk edges, broken bytes, binary files."""
+
 import codecs
 
 import pytest
@@ -9,7 +10,7 @@ TEXT = "device_id,observed_at,pm25\n桂城-aq-1,2026-11-27T08:00:00+08:00,35\n�
 
 
 def lines(data: bytes, size: int | None = None) -> tuple[list[tuple], LineReader]:
-    pieces = [data] if size is None else [data[i:i + size] for i in range(0, len(data), size)]
+    pieces = [data] if size is None else [data[i : i + size] for i in range(0, len(data), size)]
     reader = LineReader(pieces)
     return list(reader), reader
 
@@ -99,13 +100,16 @@ def test_an_over_long_line_is_one_problem_and_memory_is_not_spent_on_it():
     assert found[1][1] == "" and "longer than" in found[1][2] and found[2][1] == "c,d"
 
 
-@pytest.mark.parametrize("head, reason", [
-    (codecs.BOM_UTF16_LE + "device_id".encode("utf-16-le"), "UTF-16"),
-    (b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook (.xlsx)"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".xls"),
-    (b"\x1f\x8b\x08\x00", "gzip"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-])
+@pytest.mark.parametrize(
+    "head, reason",
+    [
+        (codecs.BOM_UTF16_LE + "device_id".encode("utf-16-le"), "UTF-16"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook (.xlsx)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".xls"),
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ],
+)
 def test_binary_and_unsupported_files_are_refused_with_a_reason(head, reason):
     with pytest.raises(UnreadableUpload, match=reason.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         lines(head + b"\x00" * 100)

@@ -1,4 +1,5 @@
 """S3 notifications through SQS, object keys and file names."""
+
 import json
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -6,8 +7,7 @@ from urllib.parse import quote_plus
 import pytest
 from pydantic import ValidationError
 
-from citybrain.uploads import (BadNotification, UploadIn, decode_key, parse_s3_notification, upload_id_of_key,
-                               upload_key)
+from citybrain.uploads import BadNotification, UploadIn, decode_key, parse_s3_notification, upload_id_of_key, upload_key
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 KEY = "uploads/environment/6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b/桂城街道 空气质量 2026-11-27.csv"
@@ -21,8 +21,12 @@ def test_the_real_shaped_sample_gives_the_decoded_key_and_the_object_identity():
     (obj,) = parse_s3_notification(body_of("s3-upload-notification.json"))
     assert obj.key == KEY
     assert obj.bucket == "citybrain-prod-uploadsbucket-1q2w3e4r5t6y"
-    assert (obj.etag, obj.size, obj.version_id, obj.event) == ("701575d6cafbc5891d8057c61642316b", 187, None,
-                                                               "ObjectCreated:Put")
+    assert (obj.etag, obj.size, obj.version_id, obj.event) == (
+        "701575d6cafbc5891d8057c61642316b",
+        187,
+        None,
+        "ObjectCreated:Put",
+    )
     assert upload_id_of_key(obj.key) == "6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b"
 
 
@@ -38,36 +42,52 @@ def test_s3_test_event_names_no_object():
 
 
 def test_moto_shaped_record_without_the_optional_fields_is_read():
-    body = json.dumps({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                                    "s3": {"bucket": {"name": "b"}, "object": {"key": quote_plus(KEY), "size": 3,
-                                                                               "eTag": "abc"}}}]})
+    body = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": "b"}, "object": {"key": quote_plus(KEY), "size": 3, "eTag": "abc"}},
+                }
+            ]
+        }
+    )
     (obj,) = parse_s3_notification(body)
     assert obj.key == KEY  # quote_plus also encoded the slashes
 
 
 def test_other_events_are_skipped():
-    body = json.dumps({"Records": [{"eventName": "ObjectRemoved:Delete",
-                                    "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]})
+    body = json.dumps(
+        {"Records": [{"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "b"}, "object": {"key": "k"}}}]}
+    )
     assert parse_s3_notification(body) == []
 
 
-@pytest.mark.parametrize("body, where", [
-    ("not json", "not JSON"),
-    ("[]", "not a JSON object"),
-    ('{"Message": "x"}', "no Records"),
-    ('{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {}}}]}', "Records.0.s3.bucket.name"),
-])
+@pytest.mark.parametrize(
+    "body, where",
+    [
+        ("not json", "not JSON"),
+        ("[]", "not a JSON object"),
+        ('{"Message": "x"}', "no Records"),
+        ('{"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {}}}]}', "Records.0.s3.bucket.name"),
+    ],
+)
 def test_a_message_that_is_no_notification_is_a_poison_message(body, where):
     with pytest.raises(BadNotification, match=where):
         parse_s3_notification(body)
 
 
-@pytest.mark.parametrize("encoded, key", [
-    ("a+b.csv", "a b.csv"),
-    ("a%2Bb.csv", "a+b.csv"),
-    ("uploads%2Fenv%2Fx%2F%E6%A1%82%E5%9F%8E+%E7%AB%99.csv", "uploads/env/x/桂城 站.csv"),
-    ("uploads/env/x/%E6%A1%82%E5%9F%8E+%E7%AB%99.csv", "uploads/env/x/桂城 站.csv"),
-])
+@pytest.mark.parametrize(
+    "encoded, key",
+    [
+        ("a+b.csv", "a b.csv"),
+        ("a%2Bb.csv", "a+b.csv"),
+        ("uploads%2Fenv%2Fx%2F%E6%A1%82%E5%9F%8E+%E7%AB%99.csv", "uploads/env/x/桂城 站.csv"),
+        ("uploads/env/x/%E6%A1%82%E5%9F%8E+%E7%AB%99.csv", "uploads/env/x/桂城 站.csv"),
+    ],
+)
 def test_keys_are_form_decoded(encoded, key):
     assert decode_key(encoded) == key
 
@@ -85,16 +105,19 @@ def test_good_file_names(name):
     assert UploadIn(filename=f"  {name} ").filename == name
 
 
-@pytest.mark.parametrize("name, message", [
-    ("", "must not be empty"),
-    ("   ", "must not be empty"),
-    ("data/readings.csv", "not a path"),
-    ("..\\readings.csv", "not a path"),
-    ("readings.xlsx", "must end in one of"),
-    (".csv", "must end in one of"),
-    ("read\nings.csv", "control characters"),
-    ("x" * 300 + ".csv", "at most"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("", "must not be empty"),
+        ("   ", "must not be empty"),
+        ("data/readings.csv", "not a path"),
+        ("..\\readings.csv", "not a path"),
+        ("readings.xlsx", "must end in one of"),
+        (".csv", "must end in one of"),
+        ("read\nings.csv", "control characters"),
+        ("x" * 300 + ".csv", "at most"),
+    ],
+)
 def test_bad_file_names_name_the_field(name, message):
     with pytest.raises(ValidationError) as caught:
         UploadIn(filename=name)

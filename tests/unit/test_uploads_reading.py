@@ -1,4 +1,5 @@
 """Reading an upload without AWS: rows, line numbers, validation, blocks, failures."""
+
 import json
 
 import pytest
@@ -26,9 +27,16 @@ class Sink:
 
     def read(self, data: bytes | str, filename="readings.csv", department="env", encoding="utf-8", chunk=None):
         raw = data.encode(encoding) if isinstance(data, str) else data
-        chunks = [raw] if chunk is None else [raw[i:i + chunk] for i in range(0, len(raw), chunk)]
-        return read_upload(chunks, filename, department_id=department, get_devices=self.get_devices,
-                           forward=self.forwarded.append, record_rejections=self.rejections.append, now_ms=NOW)
+        chunks = [raw] if chunk is None else [raw[i : i + chunk] for i in range(0, len(raw), chunk)]
+        return read_upload(
+            chunks,
+            filename,
+            department_id=department,
+            get_devices=self.get_devices,
+            forward=self.forwarded.append,
+            record_rejections=self.rejections.append,
+            now_ms=NOW,
+        )
 
     @property
     def readings(self):
@@ -41,10 +49,13 @@ class Sink:
 
 def test_csv_rows_become_readings_with_empty_cells_left_out():
     sink = Sink()
-    report = sink.read("device_id,observed_at,pm25,pm10,intensity,congested\n"
-                       "aq-1,2026-11-27T08:00:00+08:00,35,,,\n"
-                       "tf-1,2026-11-27 08:05:00,,,1200,TRUE\n"
-                       "aq-1,1795738200000,12.5,40,,\n", department=None)
+    report = sink.read(
+        "device_id,observed_at,pm25,pm10,intensity,congested\n"
+        "aq-1,2026-11-27T08:00:00+08:00,35,,,\n"
+        "tf-1,2026-11-27 08:05:00,,,1200,TRUE\n"
+        "aq-1,1795738200000,12.5,40,,\n",
+        department=None,
+    )
     assert (report.accepted, report.rejected, report.format, report.lines) == (3, 0, "csv", 4)
     first, second, third = sink.readings
     assert first.values == {"pm25": 35.0} and isinstance(first.values["pm25"], float)
@@ -55,11 +66,13 @@ def test_csv_rows_become_readings_with_empty_cells_left_out():
 
 def test_line_numbers_count_the_header_as_line_one_and_blank_lines_too():
     sink = Sink()
-    report = sink.read("device_id,observed_at,pm25\n"
-                       "aq-1,2026-11-27T08:00:00+08:00,35\n"
-                       "\n"
-                       "aq-1,2026-11-27T08:10:00+08:00,-4\n"
-                       "aq-1,not a time,5\n")
+    report = sink.read(
+        "device_id,observed_at,pm25\n"
+        "aq-1,2026-11-27T08:00:00+08:00,35\n"
+        "\n"
+        "aq-1,2026-11-27T08:10:00+08:00,-4\n"
+        "aq-1,not a time,5\n"
+    )
     assert (report.accepted, report.rejected) == (1, 2)
     assert sorted(sink.rejected) == [4, 5]
     assert sink.rejected[4]["raw"] == "aq-1,2026-11-27T08:10:00+08:00,-4"
@@ -70,10 +83,13 @@ def test_line_numbers_count_the_header_as_line_one_and_blank_lines_too():
 
 def test_every_problem_of_a_row_is_reported_at_once():
     sink = Sink()
-    sink.read("device_id,observed_at,pm25,pm10,congested\n"
-              "aq-1,2026-11-27T08:00:00+08:00,abc,-3,\n"
-              "tf-1,2026-11-27T08:00:00+08:00,,,maybe\n"
-              "aq-1,2026-11-27T08:00:00+08:00,,,\n", department=None)
+    sink.read(
+        "device_id,observed_at,pm25,pm10,congested\n"
+        "aq-1,2026-11-27T08:00:00+08:00,abc,-3,\n"
+        "tf-1,2026-11-27T08:00:00+08:00,,,maybe\n"
+        "aq-1,2026-11-27T08:00:00+08:00,,,\n",
+        department=None,
+    )
     fields = {line: sorted(e["field"] for e in r["errors"]) for line, r in sink.rejected.items()}
     assert fields == {2: ["values.pm10", "values.pm25"], 3: ["values.congested"], 4: ["values"]}
     assert "not a number: 'abc'" in sink.rejected[2]["errors"][1]["message"] + sink.rejected[2]["errors"][0]["message"]
@@ -81,22 +97,26 @@ def test_every_problem_of_a_row_is_reported_at_once():
 
 
 def test_devices_of_other_departments_are_rejected_but_the_admin_may_send_for_any():
-    data = ("device_id,observed_at,pm25,intensity\n"
-            "aq-1,2026-11-27T08:00:00+08:00,3,\n"
-            "tf-1,2026-11-27T08:00:00+08:00,,9\n")
+    data = (
+        "device_id,observed_at,pm25,intensity\naq-1,2026-11-27T08:00:00+08:00,3,\ntf-1,2026-11-27T08:00:00+08:00,,9\n"
+    )
     sink = Sink()
     report = sink.read(data, department="env")
     assert (report.accepted, report.rejected) == (1, 1)
     assert sink.rejected[3]["errors"] == [
-        {"field": "device_id", "message": "no device tf-1 registered by your department"}]
+        {"field": "device_id", "message": "no device tf-1 registered by your department"}
+    ]
     assert Sink().read(data, department=None).accepted == 2
 
 
 def test_gbk_file_with_chinese_names_and_a_quoted_cell():
     sink = Sink()
-    report = sink.read('device_id,observed_at,LAeq,LAmax\r\n'
-                       'nz-1,"2026-11-27T08:00:00+08:00",55.5,70\r\n'
-                       '里水-未登记,2026-11-27T08:00:00+08:00,50,60\r\n', encoding="gbk")
+    report = sink.read(
+        "device_id,observed_at,LAeq,LAmax\r\n"
+        'nz-1,"2026-11-27T08:00:00+08:00",55.5,70\r\n'
+        "里水-未登记,2026-11-27T08:00:00+08:00,50,60\r\n",
+        encoding="gbk",
+    )
     assert (report.accepted, report.rejected, report.encoding) == (1, 1, "GB18030/GBK")
     assert sink.rejected[3]["raw"] == "里水-未登记,2026-11-27T08:00:00+08:00,50,60"
 
@@ -107,15 +127,18 @@ def test_header_names_are_matched_whatever_their_case_and_order():
     assert report.accepted == 1 and sink.readings[0].values == {"pm25": 7.0}
 
 
-@pytest.mark.parametrize("data, reason", [
-    ("", "empty"),
-    ("\n\n  \n", "empty"),
-    ("device_id,observed_at,pm25\n", "no rows"),
-    ("设备编号,观测时间,PM2.5\naq-1,1,2\n", "line 1 is not a CSV header"),
-    ("\ndevice_id;observed_at;pm25\naq-1;1;2\n", "line 2 is not a CSV header"),
-    ("device_id,observed_at,pm25,备注\naq-1,1,2,x\n", "unknown column '备注'"),
-    ("device_id,observed_at,pm25,PM25\n", "appears twice"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        ("", "empty"),
+        ("\n\n  \n", "empty"),
+        ("device_id,observed_at,pm25\n", "no rows"),
+        ("设备编号,观测时间,PM2.5\naq-1,1,2\n", "line 1 is not a CSV header"),
+        ("\ndevice_id;observed_at;pm25\naq-1;1;2\n", "line 2 is not a CSV header"),
+        ("device_id,observed_at,pm25,备注\naq-1,1,2,x\n", "unknown column '备注'"),
+        ("device_id,observed_at,pm25,PM25\n", "appears twice"),
+    ],
+)
 def test_files_that_cannot_be_read_as_a_whole_fail_with_a_reason(data, reason):
     sink = Sink()
     with pytest.raises(UnreadableUpload, match=reason):
@@ -125,8 +148,10 @@ def test_files_that_cannot_be_read_as_a_whole_fail_with_a_reason(data, reason):
 
 def test_json_lines_rows_are_read_like_the_http_api_body():
     sink = Sink()
-    lines = [{"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 35}},
-             {"device_id": "aq-1", "observed_at": 1795738200000, "values": {"pm25": 36, "bogus": 1}}]
+    lines = [
+        {"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 35}},
+        {"device_id": "aq-1", "observed_at": 1795738200000, "values": {"pm25": 36, "bogus": 1}},
+    ]
     text = json.dumps(lines[0]) + "\n\n" + json.dumps(lines[1], ensure_ascii=False) + "\n{broken\n[1]\n"
     report = sink.read(text, filename="网关 导出.jsonl")
     assert (report.format, report.accepted, report.rejected) == ("jsonl", 1, 3)
@@ -141,10 +166,13 @@ def test_a_jsonl_file_whose_first_line_is_no_json_object_fails():
         Sink().read("device_id,observed_at,pm25\naq-1,1,2\n", filename="x.ndjson")
 
 
-@pytest.mark.parametrize("text, kind", [
-    ('\n{"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 1}}\n', "jsonl"),
-    ("device_id,observed_at,pm25\naq-1,2026-11-27T08:00:00+08:00,1\n", "csv"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ('\n{"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 1}}\n', "jsonl"),
+        ("device_id,observed_at,pm25\naq-1,2026-11-27T08:00:00+08:00,1\n", "csv"),
+    ],
+)
 def test_a_txt_file_is_read_by_its_content(text, kind):
     report = Sink().read(text, filename="export.TXT")
     assert (report.format, report.accepted) == (kind, 1)
@@ -152,22 +180,31 @@ def test_a_txt_file_is_read_by_its_content(text, kind):
 
 def test_an_undecodable_line_is_rejected_with_its_reason_and_the_rest_is_read():
     sink = Sink()
-    data = ("device_id,observed_at,pm25\n"
-            "桂城-站,2026-11-27T08:00:00+08:00,1\n"   # UTF-8 Chinese: the file is UTF-8
-            "aq-1,2026-11-27T08:00:00+08:00,1\n").encode()
+    data = (
+        "device_id,observed_at,pm25\n"
+        "桂城-站,2026-11-27T08:00:00+08:00,1\n"  # UTF-8 Chinese: the file is UTF-8
+        "aq-1,2026-11-27T08:00:00+08:00,1\n"
+    ).encode()
     data += b"aq-1,2026-11-27T08:01:00+08:00,\xff\n"
     data += "aq-1,2026-11-27T08:02:00+08:00,3\n".encode()
     report = sink.read(data)
     assert (report.accepted, report.rejected, report.encoding) == (2, 2, "UTF-8")
     assert sink.rejected[2]["errors"][0]["field"] == "device_id"
-    assert sink.rejected[4]["errors"] == [{"field": "line", "message": "not valid UTF-8 text (byte 0xFF at byte 32 "
-                                           "of the line); the file was read as UTF-8"}]
+    assert sink.rejected[4]["errors"] == [
+        {
+            "field": "line",
+            "message": "not valid UTF-8 text (byte 0xFF at byte 32 of the line); the file was read as UTF-8",
+        }
+    ]
 
 
 @pytest.mark.parametrize("filename", ["readings.csv", "readings.jsonl"])
 def test_an_over_long_line_is_rejected_at_its_number(filename):
-    good = ("device_id,observed_at,pm25\naq-1,2026-11-27T08:00:00+08:00,1\n" if filename.endswith(".csv") else
-            '{"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 1}}\n')
+    good = (
+        "device_id,observed_at,pm25\naq-1,2026-11-27T08:00:00+08:00,1\n"
+        if filename.endswith(".csv")
+        else '{"device_id": "aq-1", "observed_at": "2026-11-27T08:00:00+08:00", "values": {"pm25": 1}}\n'
+    )
     sink = Sink()
     report = sink.read(good + "x" * (MAX_LINE_BYTES + 10) + "\n", filename=filename, chunk=65536)
     (line,) = sink.rejected
@@ -177,10 +214,12 @@ def test_an_over_long_line_is_rejected_at_its_number(filename):
 
 def test_a_stray_quote_costs_its_lines_not_the_file():
     sink = Sink()
-    report = sink.read('device_id,observed_at,pm25\n'
-                       'aq-1,2026-11-27T08:00:00+08:00,"1\n'
-                       'aq-1,2026-11-27T08:01:00+08:00,2"\n'
-                       'aq-1,2026-11-27T08:02:00+08:00,3\n')
+    report = sink.read(
+        "device_id,observed_at,pm25\n"
+        'aq-1,2026-11-27T08:00:00+08:00,"1\n'
+        'aq-1,2026-11-27T08:01:00+08:00,2"\n'
+        "aq-1,2026-11-27T08:02:00+08:00,3\n"
+    )
     assert (report.accepted, report.rejected) == (1, 1)
     assert sorted(sink.rejected) == [2]  # the row that started on line 2 swallowed line 3
 

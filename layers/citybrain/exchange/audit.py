@@ -11,6 +11,7 @@ number is still free; whoever loses the race re-reads the head and tries
 again, so concurrent appends never fork the chain. The head is remembered
 between appends, which makes the usual append a single write.
 """
+
 from __future__ import annotations
 
 import random
@@ -28,14 +29,16 @@ MAX_ATTEMPTS = 50
 @dataclass(frozen=True)
 class RequestFacts:
     """The request that caused an entry, as the API received it."""
+
     method: str
     path: str
     query: dict[str, str] = field(default_factory=dict)
     body: Any = None
 
     def sha256(self) -> str:
-        return digest({"method": self.method.upper(), "path": self.path, "query": dict(self.query or {}),
-                       "body": self.body})
+        return digest(
+            {"method": self.method.upper(), "path": self.path, "query": dict(self.query or {}), "body": self.body}
+        )
 
 
 def _pruned(value: Any) -> Any:
@@ -62,16 +65,29 @@ def verify(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
     for entry in entries:
         seq = entry.get("seq")
         if seq != expected_seq:
-            reason = (f"entry {expected_seq} is missing (next present is {seq})" if isinstance(seq, int) and seq > expected_seq
-                      else f"sequence out of order: {seq} after {expected_seq - 1}")
+            reason = (
+                f"entry {expected_seq} is missing (next present is {seq})"
+                if isinstance(seq, int) and seq > expected_seq
+                else f"sequence out of order: {seq} after {expected_seq - 1}"
+            )
             return _broken(checked, expected_seq, reason)
         if entry.get("prev_hash") != previous:
-            return _broken(checked, seq, "prev_hash does not match the hash of the entry before it",
-                           expected=previous, found=entry.get("prev_hash"))
+            return _broken(
+                checked,
+                seq,
+                "prev_hash does not match the hash of the entry before it",
+                expected=previous,
+                found=entry.get("prev_hash"),
+            )
         recomputed = entry_hash(entry)
         if entry.get("hash") != recomputed:
-            return _broken(checked, seq, "the entry's content does not match its hash",
-                           expected=recomputed, found=entry.get("hash"))
+            return _broken(
+                checked,
+                seq,
+                "the entry's content does not match its hash",
+                expected=recomputed,
+                found=entry.get("hash"),
+            )
         previous, expected_seq = entry["hash"], seq + 1
         checked += 1
     return {"ok": True, "entries": checked, "head": previous if checked else None}
@@ -92,9 +108,18 @@ class AuditLog:
         self.store = store
         self._head: tuple[int, str] | None = None  # (seq, hash) of the last entry this process saw
 
-    def append(self, *, actor: str, action: str, request: RequestFacts | None = None, dataset: str | None = None,
-               dataset_owner: str | None = None, grant: str | None = None, purpose: str | None = None,
-               details: dict[str, Any] | None = None) -> dict[str, Any]:
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        request: RequestFacts | None = None,
+        dataset: str | None = None,
+        dataset_owner: str | None = None,
+        grant: str | None = None,
+        purpose: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         request_sha = request.sha256() if request else None
         for attempt in range(MAX_ATTEMPTS):
             if self._head is None:
@@ -102,11 +127,22 @@ class AuditLog:
                 self._head = (head["seq"], head["hash"]) if head else (0, GENESIS)
             seq, previous = self._head
             now = timeutil.now_ms()
-            entry = _pruned({
-                "seq": seq + 1, "at": timeutil.local_iso(now), "at_ms": now, "actor": actor, "action": action,
-                "dataset": dataset, "dataset_owner": dataset_owner, "grant": grant, "purpose": purpose,
-                "request_sha256": request_sha, "details": details or None, "prev_hash": previous,
-            })
+            entry = _pruned(
+                {
+                    "seq": seq + 1,
+                    "at": timeutil.local_iso(now),
+                    "at_ms": now,
+                    "actor": actor,
+                    "action": action,
+                    "dataset": dataset,
+                    "dataset_owner": dataset_owner,
+                    "grant": grant,
+                    "purpose": purpose,
+                    "request_sha256": request_sha,
+                    "details": details or None,
+                    "prev_hash": previous,
+                }
+            )
             entry["hash"] = entry_hash(entry)
             if self.store.put_new(entry):
                 self._head = (entry["seq"], entry["hash"])

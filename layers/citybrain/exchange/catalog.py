@@ -6,6 +6,7 @@ so `健康` must find `重点人群健康档案` — in title, description and k
 over a compact index of the whole catalog (a few hundred items at most, see
 storage/exchange_catalog.py), never over the full metadata.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,20 +33,21 @@ INTERNAL = frozenset({"pk", "sk", "row_salt", "shards", "version_counter", "load
 
 class DatasetDomain(StrEnum):
     """The platform's six domains, and the themes of departments beyond sensing."""
-    traffic = "traffic"          # 交通
+
+    traffic = "traffic"  # 交通
     environment = "environment"  # 环保
-    urban = "urban"              # 城管
-    housing = "housing"          # 住建
-    health = "health"            # 卫健
-    safety = "safety"            # 应急/大安全
-    economy = "economy"          # 市场监管、经济
-    social = "social"            # 民政、社会保障
-    government = "government"    # 政务综合
+    urban = "urban"  # 城管
+    housing = "housing"  # 住建
+    health = "health"  # 卫健
+    safety = "safety"  # 应急/大安全
+    economy = "economy"  # 市场监管、经济
+    social = "social"  # 民政、社会保障
+    government = "government"  # 政务综合
 
 
 class Sensitivity(StrEnum):
-    public = "public"        # any department reads without asking (personal data still masked)
-    internal = "internal"    # the owner's approval
+    public = "public"  # any department reads without asking (personal data still masked)
+    internal = "internal"  # the owner's approval
     sensitive = "sensitive"  # the owner's approval, then the data bureau's
 
 
@@ -84,6 +86,7 @@ def _keywords(values: list[str]) -> list[str]:
 
 class DatasetIn(BaseModel):
     """POST /v1/datasets."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     id: str | None = Field(default=None, pattern=DATASET_ID, description="generated if absent")
@@ -129,6 +132,7 @@ class DatasetPatch(BaseModel):
     """PATCH /v1/datasets/{id}: descriptive metadata only. The schema and the
     primary key describe records already shared; changing them would change
     what existing grants mean, so a new structure is a new dataset."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
@@ -151,9 +155,13 @@ class DatasetPatch(BaseModel):
         if isinstance(body, dict):
             fixed = [name for name in ("schema", "primary_key", "id", "owner") if name in body]
             if fixed:
-                raise ValidationFailed("the structure and identity of a dataset cannot change", [
-                    {"field": name, "message": "cannot change; publish a new dataset for a new structure"}
-                    for name in fixed])
+                raise ValidationFailed(
+                    "the structure and identity of a dataset cannot change",
+                    [
+                        {"field": name, "message": "cannot change; publish a new dataset for a new structure"}
+                        for name in fixed
+                    ],
+                )
         return cls.model_validate(body)
 
 
@@ -165,9 +173,19 @@ def normalize(text: str) -> str:
 
 def index_entry(record: dict[str, Any]) -> str:
     """The compact form of a dataset kept in the catalog index."""
-    return json.dumps([record["title"], record.get("description", ""), record.get("keywords", []), record["domain"],
-                       record["owner"], record["issued_ms"], record["sensitivity"]],
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        [
+            record["title"],
+            record.get("description", ""),
+            record.get("keywords", []),
+            record["domain"],
+            record["owner"],
+            record["issued_ms"],
+            record["sensitivity"],
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 class IndexEntry:
@@ -218,11 +236,20 @@ class CatalogStore(Protocol):
 def new_record(owner: str, payload: DatasetIn, now: int) -> dict[str, Any]:
     """A dataset as stored when it is published: the metadata plus what the platform fills in."""
     record = payload.model_dump(mode="json", by_alias=True, exclude_none=True)
-    record.update({
-        "id": payload.id or f"ds-{secrets.token_hex(5)}", "owner": owner,
-        "issued": timeutil.local_iso(now), "issued_ms": now, "modified": timeutil.local_iso(now), "modified_ms": now,
-        "record_count": 0, "shards": RECORD_SHARDS, "row_salt": secrets.token_hex(16), "version_counter": 0,
-    })
+    record.update(
+        {
+            "id": payload.id or f"ds-{secrets.token_hex(5)}",
+            "owner": owner,
+            "issued": timeutil.local_iso(now),
+            "issued_ms": now,
+            "modified": timeutil.local_iso(now),
+            "modified_ms": now,
+            "record_count": 0,
+            "shards": RECORD_SHARDS,
+            "row_salt": secrets.token_hex(16),
+            "version_counter": 0,
+        }
+    )
     return record
 
 
@@ -240,8 +267,13 @@ class Catalog:
         record = new_record(principal.department_id, payload, timeutil.now_ms())
         if not self.store.create(record, index_entry(record)):
             raise Conflict(f"dataset {record['id']} already exists", [{"field": "id", "message": "already exists"}])
-        self._audit(principal.department_id, "dataset.published", record, request,
-                    {"title": record["title"], "sensitivity": record["sensitivity"]})
+        self._audit(
+            principal.department_id,
+            "dataset.published",
+            record,
+            request,
+            {"title": record["title"], "sensitivity": record["sensitivity"]},
+        )
         return public_view(record)
 
     def get(self, dataset_id: str) -> dict[str, Any]:
@@ -251,7 +283,9 @@ class Catalog:
             raise NotFound(f"no dataset {dataset_id}")
         return record
 
-    def update(self, principal: Principal, dataset_id: str, patch: DatasetPatch, request: RequestFacts) -> dict[str, Any]:
+    def update(
+        self, principal: Principal, dataset_id: str, patch: DatasetPatch, request: RequestFacts
+    ) -> dict[str, Any]:
         current = self.get(dataset_id)
         if not principal.may_manage(current["owner"]):
             self._audit(principal.department_id, "refused", current, request, {"attempted": "dataset.updated"})
@@ -267,8 +301,13 @@ class Catalog:
                 updated.pop(name, None)
         if not self.store.update(dataset_id, changes, current["modified_ms"], index_entry(updated)):
             raise Conflict("the dataset changed meanwhile; read it again and retry")
-        self._audit(principal.department_id, "dataset.updated", updated, request,
-                    {"changed": sorted(k for k in changes if k not in ("modified", "modified_ms"))})
+        self._audit(
+            principal.department_id,
+            "dataset.updated",
+            updated,
+            request,
+            {"changed": sorted(k for k in changes if k not in ("modified", "modified_ms"))},
+        )
         return public_view(updated)
 
     def search(self, q: str | None, filters: dict[str, str], limit: int, cursor: dict | None) -> dict[str, Any]:
@@ -278,9 +317,11 @@ class Catalog:
             try:
                 after = (-int(cursor["i"]), str(cursor["id"]))
             except (KeyError, TypeError, ValueError):
-                raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]) from None
+                raise ValidationFailed(
+                    "invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]
+                ) from None
             start = next((n for n, e in enumerate(found) if e.order > after), len(found))
-        page = found[start:start + limit]
+        page = found[start : start + limit]
         records = self.store.get_many([e.id for e in page])
         items = [public_view(records[e.id]) for e in page if e.id in records]
         more = start + limit < len(found)
@@ -292,6 +333,12 @@ class Catalog:
         return self.store.versions(dataset_id, limit, cursor)
 
     def _audit(self, actor: str, action: str, record: dict[str, Any], request: RequestFacts, details: dict) -> None:
-        entry = self.audit.append(actor=actor, action=action, request=request, dataset=record["id"],
-                                  dataset_owner=record["owner"], details=details)
+        entry = self.audit.append(
+            actor=actor,
+            action=action,
+            request=request,
+            dataset=record["id"],
+            dataset_owner=record["owner"],
+            details=details,
+        )
         self.on_audit(entry)

@@ -9,6 +9,7 @@ What each kind keeps (the rest becomes `*`):
 A value too short or too odd to follow its rule is masked whole: a mask must
 never reveal more than the rule allows, so doubt always masks more.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,15 +24,53 @@ from citybrain.vocabulary import Town
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CODES = "10X98765432"
 # First two digits: the province-level division (GB/T 2260), 71/81/82 for Taiwan, Hong Kong, Macao.
-PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
-                       50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82})
+PROVINCES = frozenset(
+    {
+        11,
+        12,
+        13,
+        14,
+        15,
+        21,
+        22,
+        23,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        41,
+        42,
+        43,
+        44,
+        45,
+        46,
+        50,
+        51,
+        52,
+        53,
+        54,
+        61,
+        62,
+        63,
+        64,
+        65,
+        71,
+        81,
+        82,
+    }
+)
 
 # Compound family names (复姓) still in use; 司徒, 欧阳 and 上官 are common in Guangdong.
-COMPOUND_SURNAMES = frozenset("""
+COMPOUND_SURNAMES = frozenset(
+    """
 欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 轩辕 令狐 钟离 闻人 澹台 公冶 太史
 端木 申屠 百里 南宫 西门 独孤 万俟 呼延 拓跋 第五 赫连 司空 濮阳 淳于 单于 仲孙 东郭 公羊 羊舌 微生
 梁丘 左丘 东门 谷梁 宰父 亓官 乐正 壤驷 公良 漆雕 颛孙 巫马 公西 段干 鲜于 闾丘 子车 司寇 马佳 佟佳
-""".split())
+""".split()
+)
 
 TOWN_SUFFIXES = ("街道", "镇", "乡")
 _NAME_SEPARATORS = "·•・.．"
@@ -94,7 +133,7 @@ def phone_digits(value: Any) -> str:
     digits = re.sub(r"\D", "", _text(value))
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) in (11, 10, 12) and len(digits) > 11:
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
 
 

@@ -10,6 +10,7 @@ A pull returns one page of the fields the caller is entitled to, personal data
 masked unless the grant says otherwise, and leaves an audit entry with the row
 count and the fields returned; a refused pull is audited too.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -26,24 +27,34 @@ from citybrain.exchange.grants import Access, Entitlement
 from citybrain.exchange.schema import BadValue, DatasetSchema, RecordValidator, digest, parse_filter, records_checksum
 from citybrain.exchange.rows import Position, row_key
 
-MAX_BATCH = 1000          # records per POST (API Gateway takes 6 MB of body at most)
-LEASE_MS = 5 * 60_000     # a load that dies holding the lease blocks others this long
-LEASE_WAIT_S = 3.0        # how long a load waits for another one of the same dataset
+MAX_BATCH = 1000  # records per POST (API Gateway takes 6 MB of body at most)
+LEASE_MS = 5 * 60_000  # a load that dies holding the lease blocks others this long
+LEASE_WAIT_S = 3.0  # how long a load waits for another one of the same dataset
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
 
 
 class RecordStore(Protocol):
     def checksums(self, dataset_id: str, shards: int, rows: list[str]) -> dict[str, str]: ...
-    def write(self, dataset_id: str, shards: int, records: list[tuple[str, dict[str, Any], str]], version: int) -> None: ...
+    def write(
+        self, dataset_id: str, shards: int, records: list[tuple[str, dict[str, Any], str]], version: int
+    ) -> None: ...
     def get(self, dataset_id: str, shards: int, row: str, fields: list[str]) -> dict[str, Any] | None: ...
-    def page(self, dataset_id: str, shards: int, start: Position, limit: int, fields: list[str],
-             equals: dict[str, Any]) -> tuple[list[dict[str, Any]], Position | None]: ...
+    def page(
+        self, dataset_id: str, shards: int, start: Position, limit: int, fields: list[str], equals: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], Position | None]: ...
 
 
 class Records:
-    def __init__(self, catalog: Catalog, access: Access, store: RecordStore, audit: AuditLog,
-                 keep_rejections: Callable[[str, list[dict[str, Any]]], None], on_audit=None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        access: Access,
+        store: RecordStore,
+        audit: AuditLog,
+        keep_rejections: Callable[[str, list[dict[str, Any]]], None],
+        on_audit=None,
+    ):
         self.catalog = catalog
         self.access = access
         self.store = store
@@ -58,10 +69,14 @@ class Records:
             self.refuse_load(principal, dataset, request)
         batch = body.get("records") if isinstance(body, dict) else None
         if not isinstance(batch, list):
-            raise ValidationFailed("expected {\"records\": [...]}", [{"field": "records", "message": "a list of records"}])
+            raise ValidationFailed(
+                'expected {"records": [...]}', [{"field": "records", "message": "a list of records"}]
+            )
         if len(batch) > MAX_BATCH:
-            raise PayloadTooLarge(f"at most {MAX_BATCH} records per request; larger loads go in several requests",
-                                  [{"field": "records", "message": f"{len(batch)} records"}])
+            raise PayloadTooLarge(
+                f"at most {MAX_BATCH} records per request; larger loads go in several requests",
+                [{"field": "records", "message": f"{len(batch)} records"}],
+            )
         validator = RecordValidator(DatasetSchema.model_validate(dataset["schema"]), dataset["primary_key"])
         accepted: list[tuple[str, dict[str, Any]]] = []
         rejected: list[dict[str, Any]] = []
@@ -71,8 +86,15 @@ class Records:
             if clean is not None:
                 key = validator.key_of(clean)
                 if key in first_index:
-                    clean, errors = None, [{"field": f"records.{index}.{dataset['primary_key'][0]}",
-                                            "message": f"same primary key as records.{first_index[key]}"}]
+                    clean, errors = (
+                        None,
+                        [
+                            {
+                                "field": f"records.{index}.{dataset['primary_key'][0]}",
+                                "message": f"same primary key as records.{first_index[key]}",
+                            }
+                        ],
+                    )
                 else:
                     first_index[key] = index
                     accepted.append((key, clean))
@@ -82,19 +104,30 @@ class Records:
         load = self.begin_load(dataset)
         try:
             load.upsert(accepted)
-            summary = load.finish(rejected=len(rejected), checksum=records_checksum([r for _, r in accepted], validator),
-                                  source="api", loaded_by=principal.department_id)
+            summary = load.finish(
+                rejected=len(rejected),
+                checksum=records_checksum([r for _, r in accepted], validator),
+                source="api",
+                loaded_by=principal.department_id,
+            )
         except BaseException:
             load.abort()
             raise
         version = summary["version"]
         if rejected:
-            self.keep_rejections(f"dataset:{dataset_id}:v{version}",
-                                 [{"position": r["index"], "errors": r["errors"], "raw": batch[r["index"]]} for r in rejected])
+            self.keep_rejections(
+                f"dataset:{dataset_id}:v{version}",
+                [{"position": r["index"], "errors": r["errors"], "raw": batch[r["index"]]} for r in rejected],
+            )
         self.audit_load(principal.department_id, dataset, request, summary)
-        return {"dataset_id": dataset_id, "version": version, "accepted": len(accepted),
-                **{k: summary[k] for k in ("inserted", "updated", "unchanged")},
-                "rejected": rejected, "checksum": summary["checksum"]}
+        return {
+            "dataset_id": dataset_id,
+            "version": version,
+            "accepted": len(accepted),
+            **{k: summary[k] for k in ("inserted", "updated", "unchanged")},
+            "rejected": rejected,
+            "checksum": summary["checksum"],
+        }
 
     def refuse_load(self, principal: Principal, dataset: dict[str, Any], request: RequestFacts) -> None:
         self._audit(principal.department_id, "refused", dataset, request, details={"attempted": "records.loaded"})
@@ -106,9 +139,15 @@ class Records:
         return VersionLoad(self, dataset, token, self._take_lease(dataset["id"], token))
 
     def audit_load(self, actor: str, dataset: dict[str, Any], request: RequestFacts, summary: dict[str, Any]) -> None:
-        self._audit(actor, "records.loaded", dataset, request,
-                    details={k: summary[k] for k in ("version", "rows", "inserted", "updated", "unchanged", "rejected",
-                                                     "checksum")})
+        self._audit(
+            actor,
+            "records.loaded",
+            dataset,
+            request,
+            details={
+                k: summary[k] for k in ("version", "rows", "inserted", "updated", "unchanged", "rejected", "checksum")
+            },
+        )
 
     def _take_lease(self, dataset_id: str, token: str) -> int:
         deadline = time.monotonic() + LEASE_WAIT_S
@@ -120,7 +159,9 @@ class Records:
                 raise Conflict("another load of this dataset is running; try again shortly")
             time.sleep(0.2)
 
-    def _upsert(self, dataset: dict[str, Any], accepted: list[tuple[str, dict[str, Any]]], version: int) -> dict[str, int]:
+    def _upsert(
+        self, dataset: dict[str, Any], accepted: list[tuple[str, dict[str, Any]]], version: int
+    ) -> dict[str, int]:
         salt, shards = dataset["row_salt"], dataset["shards"]
         rows = [(row_key(salt, key), record, digest(record)[:32]) for key, record in accepted]
         stored = self.store.checksums(dataset["id"], shards, [row for row, _, _ in rows])
@@ -130,7 +171,9 @@ class Records:
         return {"inserted": inserted, "updated": len(changed) - inserted, "unchanged": len(rows) - len(changed)}
 
     # -- pulls -------------------------------------------------------------------------
-    def pull(self, principal: Principal, dataset_id: str, params: dict[str, str], request: RequestFacts) -> dict[str, Any]:
+    def pull(
+        self, principal: Principal, dataset_id: str, params: dict[str, str], request: RequestFacts
+    ) -> dict[str, Any]:
         dataset = self.catalog.get(dataset_id)
         entitlement = self.access.entitlement(principal, dataset)
         if not isinstance(entitlement, Entitlement):
@@ -144,10 +187,14 @@ class Records:
             wanted = [f.strip() for f in params.pop("fields").split(",") if f.strip()]
             for name in wanted:
                 if schema.field(name) is None:
-                    raise ValidationFailed("unknown field", [{"field": "fields", "message": f"{name} is not a field of the dataset"}])
+                    raise ValidationFailed(
+                        "unknown field", [{"field": "fields", "message": f"{name} is not a field of the dataset"}]
+                    )
             beyond = [f for f in wanted if f not in fields]
             if beyond:
-                self._refuse(principal, dataset, request, f"fields not granted: {', '.join(beyond)}", entitlement.grants)
+                self._refuse(
+                    principal, dataset, request, f"fields not granted: {', '.join(beyond)}", entitlement.grants
+                )
             fields = [f for f in fields if f in wanted]
         params.pop("fields", None)
         equals = self._filters(principal, dataset, schema, entitlement, params, request)
@@ -169,21 +216,46 @@ class Records:
             for name in masked:
                 if name in record:
                     record[name] = masking.mask(pii[name], record[name])
-        self._audit(principal.department_id, "records.pulled", dataset, request,
-                    grant=",".join(entitlement.grants) or None, purpose="; ".join(entitlement.purposes) or None,
-                    details={"rows": len(records), "fields": fields, "masked": masked, "basis": entitlement.basis,
-                             "filters": sorted(equals) or None})
-        return {"dataset_id": dataset_id, "fields": fields, "masked": masked, "items": records,
-                "next_cursor": paging.encode_cursor(after.cursor()) if after else None}
+        self._audit(
+            principal.department_id,
+            "records.pulled",
+            dataset,
+            request,
+            grant=",".join(entitlement.grants) or None,
+            purpose="; ".join(entitlement.purposes) or None,
+            details={
+                "rows": len(records),
+                "fields": fields,
+                "masked": masked,
+                "basis": entitlement.basis,
+                "filters": sorted(equals) or None,
+            },
+        )
+        return {
+            "dataset_id": dataset_id,
+            "fields": fields,
+            "masked": masked,
+            "items": records,
+            "next_cursor": paging.encode_cursor(after.cursor()) if after else None,
+        }
 
-    def _filters(self, principal: Principal, dataset: dict[str, Any], schema: DatasetSchema, entitlement: Entitlement,
-                 params: dict[str, str], request: RequestFacts) -> dict[str, Any]:
+    def _filters(
+        self,
+        principal: Principal,
+        dataset: dict[str, Any],
+        schema: DatasetSchema,
+        entitlement: Entitlement,
+        params: dict[str, str],
+        request: RequestFacts,
+    ) -> dict[str, Any]:
         equals: dict[str, Any] = {}
         for name, raw in params.items():
             spec = schema.field(name)
             if spec is None:
-                raise ValidationFailed("unknown query parameter",
-                                       [{"field": name, "message": "neither cursor, limit, fields nor a field of the dataset"}])
+                raise ValidationFailed(
+                    "unknown query parameter",
+                    [{"field": name, "message": "neither cursor, limit, fields nor a field of the dataset"}],
+                )
             if name not in entitlement.fields:
                 self._refuse(principal, dataset, request, f"filter on a field not granted: {name}", entitlement.grants)
             if spec.pii.value != "none" and name not in entitlement.clear:
@@ -195,15 +267,23 @@ class Records:
                 raise ValidationFailed("invalid filter", [{"field": name, "message": str(exc)}]) from None
         return equals
 
-    def _refuse(self, principal: Principal, dataset: dict[str, Any], request: RequestFacts, reason: str,
-                grants: list[str]) -> None:
-        self._audit(principal.department_id, "records.refused", dataset, request, grant=",".join(grants) or None,
-                    details={"reason": reason})
+    def _refuse(
+        self, principal: Principal, dataset: dict[str, Any], request: RequestFacts, reason: str, grants: list[str]
+    ) -> None:
+        self._audit(
+            principal.department_id,
+            "records.refused",
+            dataset,
+            request,
+            grant=",".join(grants) or None,
+            details={"reason": reason},
+        )
         raise Forbidden(f"no access to the records of {dataset['id']}: {reason}")
 
     def _audit(self, actor: str, action: str, dataset: dict[str, Any], request: RequestFacts, **extra: Any) -> None:
-        entry = self.audit.append(actor=actor, action=action, request=request, dataset=dataset["id"],
-                                  dataset_owner=dataset["owner"], **extra)
+        entry = self.audit.append(
+            actor=actor, action=action, request=request, dataset=dataset["id"], dataset_owner=dataset["owner"], **extra
+        )
         self.on_audit(entry)
 
 
@@ -237,19 +317,35 @@ class VersionLoad:
         if now - self._renewed_ms < LEASE_MS // 3:
             return
         if not self.records.catalog.store.renew_load(self.dataset["id"], self.token, now, LEASE_MS):
-            raise Conflict("the load outlived its lease and another load may have started; send it again "
-                           "(re-sending is harmless)")
+            raise Conflict(
+                "the load outlived its lease and another load may have started; send it again (re-sending is harmless)"
+            )
         self._renewed_ms = now
 
     def finish(self, *, rejected: int, checksum: str, source: str, loaded_by: str, **extra: Any) -> dict[str, Any]:
         now = timeutil.now_ms()
-        summary = {"version": self.version, "at": timeutil.local_iso(now), "at_ms": now, "rows": self.rows,
-                   **self.outcome, "rejected": rejected, "checksum": checksum, "source": source,
-                   "loaded_by": loaded_by, **extra}
-        if not self.records.catalog.store.finish_load(self.dataset["id"], self.token, summary, self.outcome["inserted"],
-                                                      modified=bool(self.outcome["inserted"] or self.outcome["updated"])):
-            raise Conflict("the load outlived its lease and another load may have started; send it again "
-                           "(re-sending is harmless)")
+        summary = {
+            "version": self.version,
+            "at": timeutil.local_iso(now),
+            "at_ms": now,
+            "rows": self.rows,
+            **self.outcome,
+            "rejected": rejected,
+            "checksum": checksum,
+            "source": source,
+            "loaded_by": loaded_by,
+            **extra,
+        }
+        if not self.records.catalog.store.finish_load(
+            self.dataset["id"],
+            self.token,
+            summary,
+            self.outcome["inserted"],
+            modified=bool(self.outcome["inserted"] or self.outcome["updated"]),
+        ):
+            raise Conflict(
+                "the load outlived its lease and another load may have started; send it again (re-sending is harmless)"
+            )
         return summary
 
     def abort(self) -> None:

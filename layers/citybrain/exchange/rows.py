@@ -5,6 +5,7 @@ cursors handed to consumers (which carry a row key) reveal nothing even when
 the primary key is an identity card number, and an upsert is a plain Put on the
 same row. Records spread over the dataset's shards by their row key.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,6 +30,7 @@ def shard_of(row: str, shards: int) -> int:
 @dataclass(frozen=True)
 class Position:
     """Where a pull resumes: the shard, and the last row read in it (None: from its start)."""
+
     shard: int = 0
     row: str | None = None
 
@@ -40,7 +42,14 @@ class Position:
         if not cursor:
             return cls()
         shard, row = cursor.get("s"), cursor.get("r")
-        if (not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < shards
-                or (row is not None and not (isinstance(row, str) and ROW.match(row))) or set(cursor) - {"s", "r"}):
-            raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this dataset returned"}])
+        if (
+            not isinstance(shard, int)
+            or isinstance(shard, bool)
+            or not 0 <= shard < shards
+            or (row is not None and not (isinstance(row, str) and ROW.match(row)))
+            or set(cursor) - {"s", "r"}
+        ):
+            raise ValidationFailed(
+                "invalid cursor", [{"field": "cursor", "message": "not a cursor this dataset returned"}]
+            )
         return cls(shard, row)

@@ -6,6 +6,7 @@ phone, name, address), which is checked for shape on the way in and masked on
 the way out. Records are validated one by one: a bad record is reported with
 its field paths and never blocks the good ones of the same batch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,7 @@ class FieldType(StrEnum):
 
 class PII(StrEnum):
     none = "none"
-    id_card = "id_card"   # 居民身份证号码
+    id_card = "id_card"  # 居民身份证号码
     phone = "phone"
     name = "name"
     address = "address"
@@ -143,7 +144,7 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
             if not value.is_integer():
                 raise BadValue("expected an integer")
             value = int(value)
-        if abs(value) >= 2 ** 63:
+        if abs(value) >= 2**63:
             raise BadValue("out of range")
         return value
     if kind == FieldType.number:
@@ -262,4 +263,3 @@ def records_checksum(records: list[dict[str, Any]], validator: RecordValidator) 
         hasher.update(canonical(record).encode("utf-8"))
         hasher.update(b"\n")
     return hasher.hexdigest()
-

@@ -1,5 +1,6 @@
 """The exchange wired together: catalog, access, records, audit and statistics
 over their stores; and the audit views each department may see."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ class Exchange:
         return self.audit.verify()
 
     # -- DCAT ------------------------------------------------------------------------------
-    def catalog_jsonld(self, principal: Principal | None, base: str, params: dict[str, str],
-                       publishers: dict[str, str]) -> dict[str, Any]:
+    def catalog_jsonld(
+        self, principal: Principal | None, base: str, params: dict[str, str], publishers: dict[str, str]
+    ) -> dict[str, Any]:
         """Anyone may harvest the public part of the catalog; a department key shows it whole."""
         limit = paging.parse_limit(params.get("limit"), default=100, maximum=500)
         filters = {} if principal else {"sensitivity": "public"}
@@ -78,12 +80,14 @@ class Exchange:
         next_page = None
         if result["next_cursor"]:
             next_page = f"{base}/v1/catalog.jsonld?" + urlencode(
-                {**params, "cursor": paging.encode_cursor(result["next_cursor"])})
+                {**params, "cursor": paging.encode_cursor(result["next_cursor"])}
+            )
         return dcat.catalog_document(result["items"], base, publishers, result["total"], this_page, next_page)
 
 
-def _merge(first: tuple[list[dict], int | None], second: tuple[list[dict], int | None],
-           limit: int) -> tuple[list[dict], int | None]:
+def _merge(
+    first: tuple[list[dict], int | None], second: tuple[list[dict], int | None], limit: int
+) -> tuple[list[dict], int | None]:
     """Two newest-first streams of entries -> one page, and where the next page starts.
 
     A stream that stopped early has only been read down to its cursor; entries

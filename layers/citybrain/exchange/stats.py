@@ -8,6 +8,7 @@ Per department: datasets published, requests made and received, requests it
 approved and rejected (as owner), rows provided and received, pulls refused.
 Per pair: requests, approved, rejected, pulls, rows, refused.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -19,8 +20,16 @@ from citybrain.departments import Principal
 from citybrain.errors import ValidationFailed
 from citybrain.observability import logger
 
-DEPARTMENT_COUNTERS = ("datasets_published", "requests_made", "requests_received", "approved", "rejected",
-                       "rows_provided", "rows_received", "refused")
+DEPARTMENT_COUNTERS = (
+    "datasets_published",
+    "requests_made",
+    "requests_received",
+    "approved",
+    "rejected",
+    "rows_provided",
+    "rows_received",
+    "refused",
+)
 PAIR_COUNTERS = ("requests", "approved", "rejected", "pulls", "rows", "refused")
 MAX_DAYS = 366
 
@@ -58,7 +67,11 @@ def increments(entry: dict[str, Any]) -> list[Increment]:
         return [dept(owner, rejected=1), pair(owner, details["consumer"], rejected=1)]
     if action == "records.pulled" and owner and actor != owner:
         rows = int(details.get("rows", 0))
-        return [dept(owner, rows_provided=rows), dept(actor, rows_received=rows), pair(owner, actor, pulls=1, rows=rows)]
+        return [
+            dept(owner, rows_provided=rows),
+            dept(actor, rows_received=rows),
+            pair(owner, actor, pulls=1, rows=rows),
+        ]
     if action == "records.refused" and owner and actor != owner:
         return [dept(actor, refused=1), pair(owner, actor, refused=1)]
     return []
@@ -82,8 +95,9 @@ class ExchangeStats:
             except Exception:  # noqa: BLE001
                 logger.exception("exchange statistics not updated", extra={"seq": entry.get("seq"), "subject": subject})
 
-    def report(self, principal: Principal, since: str | None, until: str | None,
-               department: str | None = None) -> dict[str, Any]:
+    def report(
+        self, principal: Principal, since: str | None, until: str | None, department: str | None = None
+    ) -> dict[str, Any]:
         """Totals over local days [since, until] (the last 30 days by default): the data
         bureau sees everyone; a department its own figures and its pairs."""
         today = timeutil.local_date(timeutil.now_ms())
@@ -95,8 +109,10 @@ class ExchangeStats:
             raise ValidationFailed("period too long", [{"field": "from", "message": f"at most {MAX_DAYS} days"}])
         scope = department if principal.is_admin else principal.department_id
         if department and not principal.is_admin and department != principal.department_id:
-            raise ValidationFailed("a department sees its own statistics",
-                                   [{"field": "department", "message": "only the data bureau sees other departments"}])
+            raise ValidationFailed(
+                "a department sees its own statistics",
+                [{"field": "department", "message": "only the data bureau sees other departments"}],
+            )
         departments: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(DEPARTMENT_COUNTERS, 0))
         pairs: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(PAIR_COUNTERS, 0))
         current = start
@@ -115,9 +131,12 @@ class ExchangeStats:
                     for name in PAIR_COUNTERS:
                         totals[name] += int(item.get(name, 0))
             current += timedelta(days=1)
-        return {"from": start.isoformat(), "to": end.isoformat(),
-                "departments": [{"department": d, **c} for d, c in sorted(departments.items())],
-                "pairs": [{"provider": p, "consumer": c, **v} for (p, c), v in sorted(pairs.items())]}
+        return {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "departments": [{"department": d, **c} for d, c in sorted(departments.items())],
+            "pairs": [{"provider": p, "consumer": c, **v} for (p, c), v in sorted(pairs.items())],
+        }
 
 
 def replay(entries: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, int]]:

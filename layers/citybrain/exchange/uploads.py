@@ -9,6 +9,7 @@ validated and upserted a block at a time under the dataset's load lease, so
 memory stays one block however large the file; the whole file is one version.
 A bad row never blocks the good ones: it is kept with its line and reason.
 """
+
 from __future__ import annotations
 
 import functools
@@ -20,8 +21,18 @@ from citybrain.departments import Principal
 from citybrain.exchange.audit import RequestFacts
 from citybrain.exchange.records import Records, VersionLoad
 from citybrain.exchange.schema import DatasetSchema, FieldType, RecordValidator, canonical
-from citybrain.uploads import (BLOCK_ROWS, LineReader, Row, S3Object, UnreadableUpload, UploadReport, _FALSE, _TRUE,
-                               format_of, rows_of)
+from citybrain.uploads import (
+    BLOCK_ROWS,
+    LineReader,
+    Row,
+    S3Object,
+    UnreadableUpload,
+    UploadReport,
+    _FALSE,
+    _TRUE,
+    format_of,
+    rows_of,
+)
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 
@@ -70,14 +81,17 @@ class DatasetColumns:
         if missing:
             problems.append(f"no column for the primary key {', '.join(missing)}")
         if problems:
-            raise UnreadableUpload(f"line {line}, CSV header: " + "; ".join(problems) +
-                                   f". The dataset's fields are {', '.join(schema.names)}")
+            raise UnreadableUpload(
+                f"line {line}, CSV header: "
+                + "; ".join(problems)
+                + f". The dataset's fields are {', '.join(schema.names)}"
+            )
         self.columns = [(index, schema.field(name).type) for index, name in enumerate(names)]
         self.names = names
 
     def candidate(self, cells: list[str]) -> tuple[dict[str, Any], list[dict[str, str]]]:
         errors = []
-        if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
+        if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
             errors.append({"field": "line", "message": f"{len(cells)} cells; the header has {self.width} columns"})
         record = {}
         for index, kind in self.columns:
@@ -99,8 +113,11 @@ class DatasetUpload:
         schema = DatasetSchema.model_validate(dataset["schema"])
         validator = RecordValidator(schema, dataset["primary_key"])
         lines = LineReader(chunks)
-        kind, rows = rows_of(lines, format_of(upload["filename"]) or "auto",
-                             header=functools.partial(DatasetColumns, schema, dataset["primary_key"]))
+        kind, rows = rows_of(
+            lines,
+            format_of(upload["filename"]) or "auto",
+            header=functools.partial(DatasetColumns, schema, dataset["primary_key"]),
+        )
         report = UploadReport(format=kind)
         # Over the accepted records as canonical JSON lines, in the file's order:
         # the owner recomputes it from the file without sorting it.
@@ -117,19 +134,41 @@ class DatasetUpload:
             report.encoding, report.lines = lines.encoding_name, lines.lines
             if report.accepted + report.rejected == 0:
                 raise UnreadableUpload("the file has no records (only a header or blank lines)")
-            summary = load.finish(rejected=report.rejected, checksum=checksum.hexdigest(), checksum_order="file",
-                                  source="upload", upload=upload["id"], loaded_by=upload["department"])
+            summary = load.finish(
+                rejected=report.rejected,
+                checksum=checksum.hexdigest(),
+                checksum_order="file",
+                source="upload",
+                upload=upload["id"],
+                loaded_by=upload["department"],
+            )
         except BaseException:
             load.abort()
             raise
-        facts = RequestFacts("POST", "/v1/uploads", body={"upload": upload["id"], "filename": upload["filename"],
-                                                         "dataset": dataset["id"], "etag": obj.etag, "size": obj.size})
+        facts = RequestFacts(
+            "POST",
+            "/v1/uploads",
+            body={
+                "upload": upload["id"],
+                "filename": upload["filename"],
+                "dataset": dataset["id"],
+                "etag": obj.etag,
+                "size": obj.size,
+            },
+        )
         self.records.audit_load(upload["department"], dataset, facts, summary)
         report.extra = {"version": summary["version"], "checksum": summary["checksum"]}
         return report
 
-    def _load_block(self, block: list[Row], validator: RecordValidator, load: VersionLoad, checksum: Any,
-                    report: UploadReport, source: str) -> None:
+    def _load_block(
+        self,
+        block: list[Row],
+        validator: RecordValidator,
+        load: VersionLoad,
+        checksum: Any,
+        report: UploadReport,
+        source: str,
+    ) -> None:
         if not block:
             return
         accepted: dict[str, dict[str, Any]] = {}

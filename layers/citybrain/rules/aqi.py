@@ -30,6 +30,7 @@ Table 1 are used where the standard has them, as its real-time report (实时报
   AQI (ties are all listed); none when AQI <= 50.
 - The AQI is over the pollutants the reading carries: a PM-only station still gets one.
 """
+
 from __future__ import annotations
 
 import math
@@ -55,8 +56,10 @@ _EPSILON = 1e-9  # far below the resolution of any concentration a sensor report
 
 # (upper breakpoint, lower breakpoint, IAQI_Lo, slope) per segment, precomputed for the hot path.
 _SEGMENTS: dict[str, tuple[tuple[float, float, int, float], ...]] = {
-    name: tuple((bp[i], bp[i - 1], IAQI_STEPS[i - 1], (IAQI_STEPS[i] - IAQI_STEPS[i - 1]) / (bp[i] - bp[i - 1]))
-                for i in range(1, len(bp)))
+    name: tuple(
+        (bp[i], bp[i - 1], IAQI_STEPS[i - 1], (IAQI_STEPS[i] - IAQI_STEPS[i - 1]) / (bp[i] - bp[i - 1]))
+        for i in range(1, len(bp))
+    )
     for name, bp in BREAKPOINTS.items()
 }
 
@@ -65,11 +68,11 @@ _ceil = math.ceil
 
 
 class Level(NamedTuple):
-    number: int     # 1..6
-    grade: str      # 空气质量指数级别: 一级..六级
-    name: str       # 空气质量指数类别: 优..严重污染
+    number: int  # 1..6
+    grade: str  # 空气质量指数级别: 一级..六级
+    name: str  # 空气质量指数类别: 优..严重污染
     name_en: str
-    colour: str     # the standard's display colour
+    colour: str  # the standard's display colour
 
 
 # Table 2: AQI ranges 0-50, 51-100, 101-150, 151-200, 201-300, >300.
@@ -145,9 +148,18 @@ def check(settings: Mapping[str, Any], derived: Mapping[str, Any]):
     severity = "critical" if aqi > critical else "high"
     limit = critical if severity == "critical" else high
     pollutants = ", ".join(derived["primaryPollutant"])
-    return Finding(severity, aqi, {
-        "airQualityIndex": aqi, "airQualityLevel": derived["airQualityLevel"],
-        "primaryPollutant": derived["primaryPollutant"], "iaqi": derived["iaqi"],
-        "threshold": limit, "thresholds": {"high": high, "critical": critical}, "measure": "AQI",
-    }, f"AQI {aqi} ({derived['airQualityLevel']} {derived['airQualityLevelEn']}) over {limit}; "
-       f"primary pollutant {pollutants}")
+    return Finding(
+        severity,
+        aqi,
+        {
+            "airQualityIndex": aqi,
+            "airQualityLevel": derived["airQualityLevel"],
+            "primaryPollutant": derived["primaryPollutant"],
+            "iaqi": derived["iaqi"],
+            "threshold": limit,
+            "thresholds": {"high": high, "critical": critical},
+            "measure": "AQI",
+        },
+        f"AQI {aqi} ({derived['airQualityLevel']} {derived['airQualityLevelEn']}) over {limit}; "
+        f"primary pollutant {pollutants}",
+    )

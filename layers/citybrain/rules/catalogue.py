@@ -1,4 +1,5 @@
 """What the rules are called, what their alerts are, and what a rule says about a reading."""
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -10,8 +11,9 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 
 class Finding(NamedTuple):
     """A reading breaks a rule."""
+
     severity: str
-    value: float          # the rule's measure; larger is worse (peakValue keeps the largest)
+    value: float  # the rule's measure; larger is worse (peakValue keeps the largest)
     data: dict[str, Any]  # the triggering values and the thresholds they broke
     description: str
 
@@ -29,9 +31,10 @@ class Event(NamedTuple):
     fire:  reading at `t` breaks `rule` (severity, value, data, description set).
     clear: the rule has been normal for the device's hysteresis count of readings in a
            row (or, for offline, the device reported again): its open alert resolves."""
+
     kind: str  # "fire" | "clear"
     rule: str
-    t: int     # epoch ms of the reading (of the check, for offline)
+    t: int  # epoch ms of the reading (of the check, for offline)
     severity: str | None = None
     value: float | None = None
     data: dict[str, Any] | None = None
@@ -47,9 +50,9 @@ def clear(rule: str, t: int, normal_readings: int) -> Event:
 
 
 class Rule(NamedTuple):
-    category: str      # FIWARE Alert category
+    category: str  # FIWARE Alert category
     sub_category: str  # FIWARE Alert subCategory
-    measure: str       # what Finding.value / peakValue counts
+    measure: str  # what Finding.value / peakValue counts
 
 
 RULES: dict[str, Rule] = {

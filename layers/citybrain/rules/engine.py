@@ -19,6 +19,7 @@ The state holds only what must outlive a batch:
 counts towards auto-resolve without reading the alerts table, and a device whose rules
 are all quiet has an empty state that does not change from one reading to the next.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, NamedTuple, Sequence
@@ -31,14 +32,18 @@ Values = Mapping[str, Any]
 
 
 class Evaluation(NamedTuple):
-    state: dict[str, Any]              # the rule state to store ({}: nothing to remember)
-    events: list[Event]                # fire / clear, in time order; empty: no alert to touch
+    state: dict[str, Any]  # the rule state to store ({}: nothing to remember)
+    events: list[Event]  # fire / clear, in time order; empty: no alert to touch
     derived: list[dict[str, Any] | None]  # per reading, in the order given: indicators to store with it
-    changed: bool                      # state differs from the one passed in
+    changed: bool  # state differs from the one passed in
 
 
-def evaluate(device: Mapping[str, Any], state: Mapping[str, Any] | None,
-             readings: Sequence[tuple[int, Values]], previous: tuple[int, Values] | None = None) -> Evaluation:
+def evaluate(
+    device: Mapping[str, Any],
+    state: Mapping[str, Any] | None,
+    readings: Sequence[tuple[int, Values]],
+    previous: tuple[int, Values] | None = None,
+) -> Evaluation:
     settings = effective(device)
     rules = RULES_BY_TYPE.get(device.get("type"), ())
     air = "aqi" in rules

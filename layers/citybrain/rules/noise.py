@@ -20,6 +20,7 @@ Table 1, equivalent continuous A-weighted sound level LAeq, dB(A):
 - Severity (the standard has none): medium; high when LAeq is more than 10 dB(A) over the
   limit (perceived as twice as loud). The alert's value is the exceedance in dB(A).
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -69,8 +70,12 @@ def check(zone: str | None, t_ms: int, values: Mapping[str, Any]):
     sudden = lamax - (night + SUDDEN_MARGIN) if lamax is not None and not daytime else 0.0
     if excess <= 0 and sudden <= 0:
         return NORMAL
-    data: dict[str, Any] = {"zone": zone, "period": "day" if daytime else "night", "limit": allowed,
-                            "measure": "dB(A) over the limit"}
+    data: dict[str, Any] = {
+        "zone": zone,
+        "period": "day" if daytime else "night",
+        "limit": allowed,
+        "measure": "dB(A) over the limit",
+    }
     reasons = []
     severity = "medium"
     if laeq is not None:

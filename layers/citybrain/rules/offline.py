@@ -8,6 +8,7 @@ reading: the processing function's rule engine emits `clear` for it.
 
 The check marks the offline alert in the device's rule state (mark_open) so that the
 engine knows, without reading the alerts table, that the next reading resolves it."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
@@ -31,7 +32,9 @@ def silent_for(device: Mapping[str, Any], latest_ms: int | None, now_ms: int) ->
     return silence if silence > offline_window_ms(device) else None
 
 
-def find_offline(devices: Iterable[tuple[Mapping[str, Any], int | None]], now_ms: int) -> list[tuple[Mapping[str, Any], Event]]:
+def find_offline(
+    devices: Iterable[tuple[Mapping[str, Any], int | None]], now_ms: int
+) -> list[tuple[Mapping[str, Any], Event]]:
     """[(device, latest observed ms or None)] -> [(device, fire event of rule "offline")]."""
     found = []
     for device, latest_ms in devices:
@@ -40,10 +43,12 @@ def find_offline(devices: Iterable[tuple[Mapping[str, Any], int | None]], now_ms
             continue
         minutes = silence // 60_000
         window = offline_window_ms(device)
-        data: dict[str, Any] = {"silentMinutes": minutes, "windowMinutes": window // 60_000,
-                                "reportingIntervalSeconds": int(device.get("reporting_interval_seconds")
-                                                                or DEFAULT_REPORTING_INTERVAL_S),
-                                "measure": "minutes silent"}
+        data: dict[str, Any] = {
+            "silentMinutes": minutes,
+            "windowMinutes": window // 60_000,
+            "reportingIntervalSeconds": int(device.get("reporting_interval_seconds") or DEFAULT_REPORTING_INTERVAL_S),
+            "measure": "minutes silent",
+        }
         if latest_ms is not None:
             data["lastObserved"] = timeutil.local_iso(latest_ms)
             said = f"no reading for {minutes} min (since {data['lastObserved']})"

@@ -3,6 +3,7 @@
 A device record may carry `rules: {...}` (validated at registration by
 citybrain.devices.RuleSettings); anything it leaves out takes the default here.
 Plain dicts, no pydantic: this runs once per device per batch on the hot path."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -29,10 +30,16 @@ DEFAULTS: dict[str, float | int] = {
 
 # Which device type each setting concerns (registration rejects the others).
 APPLIES_TO: dict[str, str | None] = {
-    "aqi_high": "air_quality", "aqi_critical": "air_quality",
-    "speed_threshold_kmh": "traffic_flow", "occupancy_threshold": "traffic_flow", "consecutive": "traffic_flow",
-    "tilt_limit_deg": "structure", "crack_width_limit_mm": "structure", "settlement_limit_mm": "structure",
-    "tilt_rate_limit_deg_per_h": "structure", "crack_width_rate_limit_mm_per_h": "structure",
+    "aqi_high": "air_quality",
+    "aqi_critical": "air_quality",
+    "speed_threshold_kmh": "traffic_flow",
+    "occupancy_threshold": "traffic_flow",
+    "consecutive": "traffic_flow",
+    "tilt_limit_deg": "structure",
+    "crack_width_limit_mm": "structure",
+    "settlement_limit_mm": "structure",
+    "tilt_rate_limit_deg_per_h": "structure",
+    "crack_width_rate_limit_mm_per_h": "structure",
     "settlement_rate_limit_mm_per_h": "structure",
     "hysteresis": None,  # every type
 }

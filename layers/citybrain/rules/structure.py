@@ -12,6 +12,7 @@ Both are per device (`rules.*_limit*`); defaults in citybrain.rules.settings.
 - Severity: high when a limit or a rate is broken; critical when both are at once
   (past the limit and still moving). The value is the largest ratio to a limit.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -27,8 +28,13 @@ QUANTITIES = (
 _HOUR_MS = 3_600_000
 
 
-def check(settings: Mapping[str, Any], t_ms: int, values: Mapping[str, Any],
-          prev_t: int | None, prev_values: Mapping[str, Any] | None):
+def check(
+    settings: Mapping[str, Any],
+    t_ms: int,
+    values: Mapping[str, Any],
+    prev_t: int | None,
+    prev_values: Mapping[str, Any] | None,
+):
     """None when the reading has none of the quantities, else NORMAL or a Finding."""
     seen = False
     over_limit = over_rate = False

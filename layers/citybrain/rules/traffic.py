@@ -13,6 +13,7 @@ The run is the rule's memory between batches: {"run": n, "t": last congested ms}
 exists only while a run is going, so a free-flowing road keeps no state at all. A run
 also breaks when the device was silent for longer than its offline window, because
 readings an hour apart are not "in a row"."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -27,12 +28,14 @@ def congested(settings: Mapping[str, Any], values: Mapping[str, Any]) -> bool | 
         speed = None  # nobody drove past: the detector's speed is empty, not slow
     if speed is None and occupancy is None:
         return None
-    return ((speed is not None and speed < settings["speed_threshold_kmh"])
-            or (occupancy is not None and occupancy >= settings["occupancy_threshold"]))
+    return (speed is not None and speed < settings["speed_threshold_kmh"]) or (
+        occupancy is not None and occupancy >= settings["occupancy_threshold"]
+    )
 
 
-def check(settings: Mapping[str, Any], t_ms: int, values: Mapping[str, Any],
-          memo: Mapping[str, Any] | None, window_ms: int):
+def check(
+    settings: Mapping[str, Any], t_ms: int, values: Mapping[str, Any], memo: Mapping[str, Any] | None, window_ms: int
+):
     """-> (None | NORMAL | PENDING | Finding, new memo or None)."""
     jam = congested(settings, values)
     if jam is None:
@@ -47,9 +50,13 @@ def check(settings: Mapping[str, Any], t_ms: int, values: Mapping[str, Any],
     threshold = settings["speed_threshold_kmh"]
     speed, occupancy = values.get("averageVehicleSpeed"), values.get("occupancy")
     severe = speed is not None and values.get("intensity") != 0 and speed < threshold / 2
-    data: dict[str, Any] = {"consecutive": run, "required": needed, "speedThreshold": threshold,
-                            "occupancyThreshold": settings["occupancy_threshold"],
-                            "measure": "consecutive congested readings"}
+    data: dict[str, Any] = {
+        "consecutive": run,
+        "required": needed,
+        "speedThreshold": threshold,
+        "occupancyThreshold": settings["occupancy_threshold"],
+        "measure": "consecutive congested readings",
+    }
     for name in ("averageVehicleSpeed", "occupancy", "intensity"):
         if values.get(name) is not None:
             data[name] = values[name]
@@ -58,5 +65,6 @@ def check(settings: Mapping[str, Any], t_ms: int, values: Mapping[str, Any],
         said.append(f"average speed {speed:g} km/h under {threshold:g}")
     if occupancy is not None and occupancy >= settings["occupancy_threshold"]:
         said.append(f"occupancy {occupancy:g} at or over {settings['occupancy_threshold']:g}")
-    return Finding("high" if severe else "medium", run, data,
-                   f"congestion for {run} readings in a row: {', '.join(said)}"), memo
+    return Finding(
+        "high" if severe else "medium", run, data, f"congestion for {run} readings in a row: {', '.join(said)}"
+    ), memo

@@ -14,6 +14,7 @@
 
 An alert and its slot copy carry the same `version`, bumped by every write and
 checked by the next (optimistic locking)."""
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,7 @@ def issued_key(alert: dict[str, Any]) -> str:
 @dataclass
 class AlertWrite:
     """What one transaction stores for one device and rule."""
+
     device_id: str
     rule: str
     before: dict[str, Any] | None  # the active alert it continues, as read (with its version); None: no active alert
@@ -57,10 +59,10 @@ class AlertConflict(Exception):
 
     def __init__(self) -> None:
         super().__init__("alerts changed meanwhile")
-        self.slot = False                # the slot no longer holds what `before` said
-        self.existing: list[str] = []    # ids the write meant to create that are already stored
-        self.stale: list[str] = []       # ids whose stored version moved on
-        self.busy = False                # a concurrent transaction or throttling: try again shortly
+        self.slot = False  # the slot no longer holds what `before` said
+        self.existing: list[str] = []  # ids the write meant to create that are already stored
+        self.stale: list[str] = []  # ids whose stored version moved on
+        self.busy = False  # a concurrent transaction or throttling: try again shortly
 
 
 class AlertStore:
@@ -87,20 +89,34 @@ class AlertStore:
     def get(self, alert_id: str) -> dict[str, Any] | None:
         if not alert_id or alert_id.startswith((SLOT_PREFIX, NOTIFY_PREFIX)):
             return None  # only alerts are addressable by id
-        item = client("dynamodb").get_item(TableName=self.table, Key={"pk": {"S": alert_id}},
-                                           ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.table, Key={"pk": {"S": alert_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         return _record(item) if item else None
 
-    def list(self, *, device: str | None, filters: dict[str, list[str]], start_ms: int, end_ms: int, limit: int,
-             cursor: dict[str, str] | None) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    def list(
+        self,
+        *,
+        device: str | None,
+        filters: dict[str, list[str]],
+        start_ms: int,
+        end_ms: int,
+        limit: int,
+        cursor: dict[str, str] | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
         """A page of alerts issued in [start_ms, end_ms], newest first, matching every filter
         (attribute -> allowed values). The cursor is {"k": issued_key, "id": alert id}."""
         hash_name, hash_value = ("device_id", device) if device else ("feed", FEED)
         names = {"#h": hash_name, "#k": "issued_key"}
         values = {":h": {"S": hash_value}, ":a": {"S": f"{start_ms:013d}"}, ":b": {"S": f"{end_ms + 1:013d}"}}
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "IndexName": "device-index" if device else "issued-index",
-            "KeyConditionExpression": "#h = :h AND #k BETWEEN :a AND :b", "ScanIndexForward": False}
+            "TableName": self.table,
+            "IndexName": "device-index" if device else "issued-index",
+            "KeyConditionExpression": "#h = :h AND #k BETWEEN :a AND :b",
+            "ScanIndexForward": False,
+        }
         clauses = []
         for i, (attribute, allowed) in enumerate(sorted(filters.items())):
             names[f"#f{i}"] = attribute
@@ -139,16 +155,26 @@ class AlertStore:
     def pending_notifications(self, queued_before_ms: int, limit: int) -> list[dict[str, Any]]:
         """Outbox entries queued at or before the time, oldest first."""
         response = client("dynamodb").query(
-            TableName=self.table, IndexName="outbox-index",
+            TableName=self.table,
+            IndexName="outbox-index",
             KeyConditionExpression="outbox = :p AND queued_ms <= :t",
             ExpressionAttributeValues={":p": {"S": PENDING}, ":t": {"N": str(queued_before_ms)}},
-            ScanIndexForward=True, Limit=limit)
+            ScanIndexForward=True,
+            Limit=limit,
+        )
         out = []
         for raw in response["Items"]:
             item = from_item(raw)
-            out.append({"id": item["pk"].removeprefix(NOTIFY_PREFIX), "alert_id": item["alert_id"],
-                        "queued_ms": item["queued_ms"], "subject": item["subject"],
-                        "message": json.loads(item["message"]), "attributes": item.get("attributes") or {}})
+            out.append(
+                {
+                    "id": item["pk"].removeprefix(NOTIFY_PREFIX),
+                    "alert_id": item["alert_id"],
+                    "queued_ms": item["queued_ms"],
+                    "subject": item["subject"],
+                    "message": json.loads(item["message"]),
+                    "attributes": item.get("attributes") or {},
+                }
+            )
         return out
 
     # -- writes ----------------------------------------------------------------
@@ -163,8 +189,9 @@ class AlertStore:
             put: dict[str, Any] = {"TableName": self.table}
             if before and record["id"] == before["id"]:
                 version = before["version"] + 1
-                put.update(ConditionExpression="version = :v",
-                           ExpressionAttributeValues={":v": {"N": str(before["version"])}})
+                put.update(
+                    ConditionExpression="version = :v", ExpressionAttributeValues={":v": {"N": str(before["version"])}}
+                )
                 roles.append(("alert", record["id"]))
             else:
                 version = 1
@@ -181,8 +208,10 @@ class AlertStore:
         key = slot_key(change.device_id, change.rule)
         guard: dict[str, Any] = {"TableName": self.table}
         if before:
-            guard.update(ConditionExpression="alert_id = :a AND version = :sv",
-                         ExpressionAttributeValues={":a": {"S": before["id"]}, ":sv": {"N": str(before["version"])}})
+            guard.update(
+                ConditionExpression="alert_id = :a AND version = :sv",
+                ExpressionAttributeValues={":a": {"S": before["id"]}, ":sv": {"N": str(before["version"])}},
+            )
         else:
             guard["ConditionExpression"] = "attribute_not_exists(pk)"
         if active:
@@ -194,11 +223,24 @@ class AlertStore:
         roles.append(("slot", key))
 
         for note in change.notifications:
-            actions.append({"Put": {"TableName": self.table, "Item": to_item({
-                "pk": NOTIFY_PREFIX + note["id"], "outbox": PENDING, "queued_ms": note["queued_ms"],
-                "alert_id": note["alert_id"], "subject": note["subject"],
-                "message": json.dumps(note["message"], ensure_ascii=False, separators=(",", ":")),
-                "attributes": note["attributes"]})}})
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": to_item(
+                            {
+                                "pk": NOTIFY_PREFIX + note["id"],
+                                "outbox": PENDING,
+                                "queued_ms": note["queued_ms"],
+                                "alert_id": note["alert_id"],
+                                "subject": note["subject"],
+                                "message": json.dumps(note["message"], ensure_ascii=False, separators=(",", ":")),
+                                "attributes": note["attributes"],
+                            }
+                        ),
+                    }
+                }
+            )
             roles.append(("notify", note["id"]))
         self._transact(actions, roles)
         return written

@@ -3,6 +3,7 @@
 S3 has no append, so each message writes one object per local date it covers,
 named by a hash of the reading identities in it: a redelivered message (or a
 re-sent batch) rewrites the same object instead of adding duplicate lines."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,9 +29,24 @@ def archive_readings(readings: list[Reading]) -> int:
         by_date[timeutil.local_date(reading.t)].append(reading)
     bucket = get_settings().archive_bucket
     for date, group in sorted(by_date.items()):
-        lines = "".join(json.dumps({"device_id": r.device_id, "observed_at": timeutil.local_iso(r.t), "t": r.t,
-                                    "type": r.type.value, "town": r.town, "domain": r.domain, "values": r.values},
-                                   ensure_ascii=False, separators=(",", ":")) + "\n" for r in group)
-        client("s3").put_object(Bucket=bucket, Key=archive_key(date, group), Body=lines.encode(),
-                                ContentType="application/x-ndjson")
+        lines = "".join(
+            json.dumps(
+                {
+                    "device_id": r.device_id,
+                    "observed_at": timeutil.local_iso(r.t),
+                    "t": r.t,
+                    "type": r.type.value,
+                    "town": r.town,
+                    "domain": r.domain,
+                    "values": r.values,
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            + "\n"
+            for r in group
+        )
+        client("s3").put_object(
+            Bucket=bucket, Key=archive_key(date, group), Body=lines.encode(), ContentType="application/x-ndjson"
+        )
     return len(by_date)

@@ -1,4 +1,5 @@
 """Shared DynamoDB helpers: batched reads and writes that honour unprocessed items, all pages of a query."""
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,7 @@ BATCH_WRITE_LIMIT = 25
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def batch_write(table: str, requests: list[dict[str, Any]]) -> None:
@@ -25,7 +26,7 @@ def batch_write(table: str, requests: list[dict[str, Any]]) -> None:
             pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
             if not pending:
                 break
-            time.sleep(min(0.05 * 2 ** attempt, 2.0))
+            time.sleep(min(0.05 * 2**attempt, 2.0))
         else:
             raise RuntimeError(f"DynamoDB kept writes to {table} unprocessed after retries")
 
@@ -55,7 +56,7 @@ def batch_get(requests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[
             pending = response.get("UnprocessedKeys") or {}
             if not pending:
                 break
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))
+            time.sleep(min(0.05 * 2**attempt, 1.0))
         else:
             raise RuntimeError("DynamoDB kept keys unprocessed after retries")
     return found

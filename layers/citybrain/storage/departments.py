@@ -17,15 +17,19 @@ class DynamoDepartmentStore:
     def put_department(self, record: dict[str, Any]) -> bool:
         ddb = client("dynamodb")
         try:
-            ddb.put_item(TableName=self.table, Item=to_item({"pk": f"DEPT#{record['id']}", **record}),
-                         ConditionExpression="attribute_not_exists(pk)")
+            ddb.put_item(
+                TableName=self.table,
+                Item=to_item({"pk": f"DEPT#{record['id']}", **record}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
             return True
         except ddb.exceptions.ConditionalCheckFailedException:
             return False
 
     def put_key(self, key_hash: str, department_id: str, role: str) -> None:
-        client("dynamodb").put_item(TableName=self.table, Item=to_item(
-            {"pk": f"KEY#{key_hash}", "department_id": department_id, "role": role}))
+        client("dynamodb").put_item(
+            TableName=self.table, Item=to_item({"pk": f"KEY#{key_hash}", "department_id": department_id, "role": role})
+        )
 
     def get_key(self, key_hash: str) -> dict[str, Any] | None:
         item = client("dynamodb").get_item(TableName=self.table, Key={"pk": {"S": f"KEY#{key_hash}"}}).get("Item")
@@ -42,8 +46,11 @@ class DynamoDepartmentStore:
     def list_departments(self) -> list[dict[str, Any]]:
         paginator = client("dynamodb").get_paginator("scan")
         out = []
-        for page in paginator.paginate(TableName=self.table, FilterExpression="begins_with(pk, :p)",
-                                       ExpressionAttributeValues={":p": {"S": "DEPT#"}}):
+        for page in paginator.paginate(
+            TableName=self.table,
+            FilterExpression="begins_with(pk, :p)",
+            ExpressionAttributeValues={":p": {"S": "DEPT#"}},
+        ):
             for item in page["Items"]:
                 record = from_item(item)
                 record.pop("pk")

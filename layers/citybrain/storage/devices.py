@@ -39,8 +39,11 @@ class DynamoDeviceStore:
         if filters:
             names = {f"#f{i}": k for i, k in enumerate(filters)}
             values = {f":v{i}": {"S": v} for i, v in enumerate(filters.values())}
-            kwargs.update(FilterExpression=" AND ".join(f"#f{i} = :v{i}" for i in range(len(filters))),
-                          ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            kwargs.update(
+                FilterExpression=" AND ".join(f"#f{i} = :v{i}" for i in range(len(filters))),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
         items: list[dict] = []
         start = cursor
         while True:

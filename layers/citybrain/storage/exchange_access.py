@@ -6,6 +6,7 @@ dataset and consumer (the check on every pull), by consumer and by owner.
 A decision moves a request from the status it was read in, and issues its
 grant, in one transaction: two decisions racing cannot both win.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,9 @@ def _start_key(cursor: dict | None, key_names: list[str], partition: tuple[str, 
     """A cursor back into the key DynamoDB resumes from, if it is one this listing could have returned."""
     if not cursor:
         return None
-    valid = set(cursor) == set(key_names) and all(isinstance(v, (str, int)) and not isinstance(v, bool)
-                                                   for v in cursor.values())
+    valid = set(cursor) == set(key_names) and all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in cursor.values()
+    )
     if valid and partition is not None:
         valid = cursor.get(partition[0]) == partition[1]
     if not valid:
@@ -32,8 +34,14 @@ def _start_key(cursor: dict | None, key_names: list[str], partition: tuple[str, 
     return to_item(cursor)
 
 
-def _paged(operation: str, kwargs: dict[str, Any], limit: int, cursor: dict | None,
-           key_names: list[str], partition: tuple[str, str] | None = None) -> tuple[list[dict], dict | None]:
+def _paged(
+    operation: str,
+    kwargs: dict[str, Any],
+    limit: int,
+    cursor: dict | None,
+    key_names: list[str],
+    partition: tuple[str, str] | None = None,
+) -> tuple[list[dict], dict | None]:
     """Read until `limit` items passed the filter (or the reads cap); the cursor is
     the key of the last item returned (table key + index key), or where reading stopped."""
     start = _start_key(cursor, key_names, partition)
@@ -57,10 +65,16 @@ def _paged(operation: str, kwargs: dict[str, Any], limit: int, cursor: dict | No
 
 
 # index -> its (partition, sort) attributes
-REQUEST_INDEXES = {"owner-index": ["owner", "created_ms"], "consumer-index": ["consumer", "created_ms"],
-                   "status-index": ["status", "created_ms"]}
-GRANT_INDEXES = {"dataset-index": ["dataset_id", "consumer"], "consumer-index": ["consumer", "granted_ms"],
-                 "owner-index": ["owner", "granted_ms"]}
+REQUEST_INDEXES = {
+    "owner-index": ["owner", "created_ms"],
+    "consumer-index": ["consumer", "created_ms"],
+    "status-index": ["status", "created_ms"],
+}
+GRANT_INDEXES = {
+    "dataset-index": ["dataset_id", "consumer"],
+    "consumer-index": ["consumer", "granted_ms"],
+    "owner-index": ["owner", "granted_ms"],
+}
 
 
 class DynamoAccessStore:
@@ -74,16 +88,21 @@ class DynamoAccessStore:
 
     # -- requests --------------------------------------------------------------------
     def put_request(self, record: dict[str, Any]) -> None:
-        client("dynamodb").put_item(TableName=self.requests_table, Item=to_item(record),
-                                    ConditionExpression="attribute_not_exists(id)")
+        client("dynamodb").put_item(
+            TableName=self.requests_table, Item=to_item(record), ConditionExpression="attribute_not_exists(id)"
+        )
 
     def get_request(self, request_id: str) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(TableName=self.requests_table, Key={"id": {"S": request_id}},
-                                           ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.requests_table, Key={"id": {"S": request_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         return from_item(item) if item else None
 
-    def transition(self, request_id: str, expected_status: str, changes: dict[str, Any],
-                   grant: dict[str, Any] | None) -> bool:
+    def transition(
+        self, request_id: str, expected_status: str, changes: dict[str, Any], grant: dict[str, Any] | None
+    ) -> bool:
         names = {"#status": "status"}
         values: dict[str, Any] = {":expected": {"S": expected_status}}
         sets = []
@@ -91,13 +110,28 @@ class DynamoAccessStore:
             names[f"#f{n}"] = name
             values[f":v{n}"] = to_attr(value)
             sets.append(f"#f{n} = :v{n}")
-        actions: list[dict[str, Any]] = [{"Update": {
-            "TableName": self.requests_table, "Key": {"id": {"S": request_id}},
-            "UpdateExpression": "SET " + ", ".join(sets), "ConditionExpression": "#status = :expected",
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}}]
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.requests_table,
+                    "Key": {"id": {"S": request_id}},
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": "#status = :expected",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
         if grant:
-            actions.append({"Put": {"TableName": self.grants_table, "Item": to_item(grant),
-                                    "ConditionExpression": "attribute_not_exists(id)"}})
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.grants_table,
+                        "Item": to_item(grant),
+                        "ConditionExpression": "attribute_not_exists(id)",
+                    }
+                }
+            )
         ddb = client("dynamodb")
         try:
             ddb.transact_write_items(TransactItems=actions)
@@ -108,17 +142,26 @@ class DynamoAccessStore:
                 return False
             raise
 
-    def requests(self, index: str | None, key: str | None, status: str | None, limit: int,
-                 cursor: dict | None) -> tuple[list[dict], dict | None]:
+    def requests(
+        self, index: str | None, key: str | None, status: str | None, limit: int, cursor: dict | None
+    ) -> tuple[list[dict], dict | None]:
         kwargs: dict[str, Any] = {"TableName": self.requests_table}
         if index is None:
             if status:
-                kwargs.update(FilterExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
-                              ExpressionAttributeValues={":s": {"S": status}})
+                kwargs.update(
+                    FilterExpression="#s = :s",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":s": {"S": status}},
+                )
             return _paged("scan", kwargs, limit, cursor, ["id"])
         partition = REQUEST_INDEXES[index][0]
-        kwargs.update(IndexName=index, KeyConditionExpression="#p = :p", ScanIndexForward=False,
-                      ExpressionAttributeNames={"#p": partition}, ExpressionAttributeValues={":p": {"S": key}})
+        kwargs.update(
+            IndexName=index,
+            KeyConditionExpression="#p = :p",
+            ScanIndexForward=False,
+            ExpressionAttributeNames={"#p": partition},
+            ExpressionAttributeValues={":p": {"S": key}},
+        )
         if status and index != "status-index":
             kwargs["FilterExpression"] = "#s = :s"
             kwargs["ExpressionAttributeNames"]["#s"] = "status"
@@ -127,26 +170,36 @@ class DynamoAccessStore:
 
     # -- grants ----------------------------------------------------------------------
     def get_grant(self, grant_id: str) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(TableName=self.grants_table, Key={"id": {"S": grant_id}},
-                                           ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.grants_table, Key={"id": {"S": grant_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         return from_item(item) if item else None
 
     def grants_for(self, dataset_id: str, consumer: str) -> list[dict[str, Any]]:
         """Every grant one department ever had on one dataset (a handful)."""
         kwargs: dict[str, Any] = {
-            "TableName": self.grants_table, "IndexName": "dataset-index",
+            "TableName": self.grants_table,
+            "IndexName": "dataset-index",
             "KeyConditionExpression": "dataset_id = :d AND consumer = :c",
-            "ExpressionAttributeValues": {":d": {"S": dataset_id}, ":c": {"S": consumer}}}
+            "ExpressionAttributeValues": {":d": {"S": dataset_id}, ":c": {"S": consumer}},
+        }
         return [from_item(raw) for raw in query_all(**kwargs)]
 
-    def grants(self, index: str | None, key: str | None, dataset_id: str | None, limit: int,
-               cursor: dict | None) -> tuple[list[dict], dict | None]:
+    def grants(
+        self, index: str | None, key: str | None, dataset_id: str | None, limit: int, cursor: dict | None
+    ) -> tuple[list[dict], dict | None]:
         kwargs: dict[str, Any] = {"TableName": self.grants_table}
         if index is None:
             return _paged("scan", kwargs, limit, cursor, ["id"])
         partition = GRANT_INDEXES[index][0]
-        kwargs.update(IndexName=index, KeyConditionExpression="#p = :p",
-                      ExpressionAttributeNames={"#p": partition}, ExpressionAttributeValues={":p": {"S": key}})
+        kwargs.update(
+            IndexName=index,
+            KeyConditionExpression="#p = :p",
+            ExpressionAttributeNames={"#p": partition},
+            ExpressionAttributeValues={":p": {"S": key}},
+        )
         if index != "dataset-index":
             kwargs["ScanIndexForward"] = False
         if dataset_id:
@@ -165,9 +218,14 @@ class DynamoAccessStore:
             sets.append(f"#f{n} = :v{n}")
         ddb = client("dynamodb")
         try:
-            ddb.update_item(TableName=self.grants_table, Key={"id": {"S": grant_id}},
-                            UpdateExpression="SET " + ", ".join(sets), ConditionExpression="#status = :active",
-                            ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            ddb.update_item(
+                TableName=self.grants_table,
+                Key={"id": {"S": grant_id}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression="#status = :active",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
             return True
         except ddb.exceptions.ConditionalCheckFailedException:
             return False

@@ -3,6 +3,7 @@
 Indexes by dataset, by actor and by the dataset's owner (all sorted by seq)
 serve the views each department may see without reading the whole chain.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -23,16 +24,25 @@ class DynamoAuditStore:
 
     def head(self) -> dict[str, Any] | None:
         response = client("dynamodb").query(
-            TableName=self.table, KeyConditionExpression="#c = :c", ExpressionAttributeNames={"#c": "chain"},
-            ExpressionAttributeValues={":c": {"S": CHAIN}}, ScanIndexForward=False, Limit=1, ConsistentRead=True)
+            TableName=self.table,
+            KeyConditionExpression="#c = :c",
+            ExpressionAttributeNames={"#c": "chain"},
+            ExpressionAttributeValues={":c": {"S": CHAIN}},
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
         items = response["Items"]
         return self._entry(items[0]) if items else None
 
     def put_new(self, entry: dict[str, Any]) -> bool:
         ddb = client("dynamodb")
         try:
-            ddb.put_item(TableName=self.table, Item=to_item({"chain": CHAIN, **entry}),
-                         ConditionExpression="attribute_not_exists(seq)")
+            ddb.put_item(
+                TableName=self.table,
+                Item=to_item({"chain": CHAIN, **entry}),
+                ConditionExpression="attribute_not_exists(seq)",
+            )
             return True
         except ddb.exceptions.ConditionalCheckFailedException:
             return False
@@ -40,8 +50,13 @@ class DynamoAuditStore:
     def walk(self, page_size: int = 500) -> Iterator[dict[str, Any]]:
         """Every entry in sequence order, a page at a time (memory stays one page)."""
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "KeyConditionExpression": "#c = :c", "ExpressionAttributeNames": {"#c": "chain"},
-            "ExpressionAttributeValues": {":c": {"S": CHAIN}}, "ConsistentRead": True, "Limit": page_size}
+            "TableName": self.table,
+            "KeyConditionExpression": "#c = :c",
+            "ExpressionAttributeNames": {"#c": "chain"},
+            "ExpressionAttributeValues": {":c": {"S": CHAIN}},
+            "ConsistentRead": True,
+            "Limit": page_size,
+        }
         while True:
             response = client("dynamodb").query(**kwargs)
             for raw in response["Items"]:
@@ -51,9 +66,16 @@ class DynamoAuditStore:
                 return
             kwargs["ExclusiveStartKey"] = last
 
-    def newest(self, partition: tuple[str, str] | None, below: int | None, want: int,
-               equals: dict[str, str], since_ms: int | None, until_ms: int | None,
-               party: str | None = None) -> tuple[list[dict[str, Any]], int | None]:
+    def newest(
+        self,
+        partition: tuple[str, str] | None,
+        below: int | None,
+        want: int,
+        equals: dict[str, str],
+        since_ms: int | None,
+        until_ms: int | None,
+        party: str | None = None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
         """Entries newest first, from the whole chain (partition None) or one index
         partition (attribute, value), with seq < below, matching `equals`, the time
         window and, if `party` is given, only those where it is the actor or the
@@ -90,9 +112,14 @@ class DynamoAuditStore:
             names.update({"#actor": "actor", "#owner": "dataset_owner"})
             values[":party"] = {"S": party}
             filters.append("(#actor = :party OR #owner = :party)")
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": condition,
-                                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-                                  "ScanIndexForward": False, "Limit": want if not filters else max(want, 200)}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": want if not filters else max(want, 200),
+        }
         if index:
             kwargs["IndexName"] = index
         if filters:

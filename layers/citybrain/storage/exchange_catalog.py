@@ -11,6 +11,7 @@ is as small as it can be: one short JSON string per dataset, packed into at most
 a process keeps it in memory until the generation moves. A dataset and its
 index entry change in one transaction, so search never misses a dataset.
 """
+
 from __future__ import annotations
 
 import time
@@ -57,8 +58,13 @@ class DynamoCatalogStore:
 
     # -- datasets ----------------------------------------------------------------
     def create(self, record: dict[str, Any], entry: str) -> bool:
-        meta = {"Put": {"TableName": self.table, "Item": to_item({"pk": f"DS#{record['id']}", "sk": "META", **record}),
-                        "ConditionExpression": "attribute_not_exists(pk)"}}
+        meta = {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item({"pk": f"DS#{record['id']}", "sk": "META", **record}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
         return self._transact(meta, record["id"], entry)
 
     def update(self, dataset_id: str, changes: dict[str, Any], expected_modified_ms: int, entry: str) -> bool:
@@ -73,19 +79,41 @@ class DynamoCatalogStore:
                 values[f":v{n}"] = to_attr(value)
                 sets.append(f"#f{n} = :v{n}")
         expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
-        meta = {"Update": {"TableName": self.table, "Key": _meta_key(dataset_id), "UpdateExpression": expression,
-                           "ConditionExpression": "#m = :expected", "ExpressionAttributeNames": names,
-                           "ExpressionAttributeValues": values}}
+        meta = {
+            "Update": {
+                "TableName": self.table,
+                "Key": _meta_key(dataset_id),
+                "UpdateExpression": expression,
+                "ConditionExpression": "#m = :expected",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
         return self._transact(meta, dataset_id, entry)
 
     def _transact(self, meta_action: dict[str, Any], dataset_id: str, entry: str) -> bool:
         """The dataset, its index entry and the index generation, all or nothing."""
-        actions = [meta_action,
-                   {"Update": {"TableName": self.table, "Key": _bucket_key(dataset_id), "UpdateExpression": "SET #e = :e",
-                               "ExpressionAttributeNames": {"#e": ENTRY_PREFIX + dataset_id},
-                               "ExpressionAttributeValues": {":e": {"S": entry}}}},
-                   {"Update": {"TableName": self.table, "Key": GENERATION, "UpdateExpression": "ADD #n :one",
-                               "ExpressionAttributeNames": {"#n": "n"}, "ExpressionAttributeValues": {":one": {"N": "1"}}}}]
+        actions = [
+            meta_action,
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _bucket_key(dataset_id),
+                    "UpdateExpression": "SET #e = :e",
+                    "ExpressionAttributeNames": {"#e": ENTRY_PREFIX + dataset_id},
+                    "ExpressionAttributeValues": {":e": {"S": entry}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": GENERATION,
+                    "UpdateExpression": "ADD #n :one",
+                    "ExpressionAttributeNames": {"#n": "n"},
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ]
         ddb = client("dynamodb")
         for attempt in range(6):
             try:
@@ -101,7 +129,11 @@ class DynamoCatalogStore:
         raise RuntimeError("catalog index kept conflicting; try again")
 
     def get(self, dataset_id: str) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(TableName=self.table, Key=_meta_key(dataset_id), ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.table, Key=_meta_key(dataset_id), ConsistentRead=True)
+            .get("Item")
+        )
         return _record(item) if item else None
 
     def get_many(self, dataset_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -119,17 +151,23 @@ class DynamoCatalogStore:
         if generation == self._generation:
             return self._index
         compact: dict[str, str] = {}
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :c AND begins_with(sk, :b)",
-                                  "ExpressionAttributeValues": {":c": {"S": CATALOG}, ":b": {"S": "B#"}},
-                                  "ConsistentRead": True}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :c AND begins_with(sk, :b)",
+            "ExpressionAttributeValues": {":c": {"S": CATALOG}, ":b": {"S": "B#"}},
+            "ConsistentRead": True,
+        }
         for item in query_all(**kwargs):
             for name, value in item.items():
                 if name.startswith(ENTRY_PREFIX):
-                    compact[name[len(ENTRY_PREFIX):]] = value["S"]
+                    compact[name[len(ENTRY_PREFIX) :]] = value["S"]
         # Entries that did not change keep their parsed form.
-        self._index = {dataset_id: (self._index[dataset_id] if self._compact.get(dataset_id) == text
-                                    else IndexEntry(dataset_id, text))
-                       for dataset_id, text in compact.items()}
+        self._index = {
+            dataset_id: (
+                self._index[dataset_id] if self._compact.get(dataset_id) == text else IndexEntry(dataset_id, text)
+            )
+            for dataset_id, text in compact.items()
+        }
         self._compact, self._generation = compact, generation
         return self._index
 
@@ -139,19 +177,26 @@ class DynamoCatalogStore:
         buckets: dict[str, dict[str, Any]] = {}
         paginator = client("dynamodb").get_paginator("scan")
         count = 0
-        for page in paginator.paginate(TableName=self.table, FilterExpression="sk = :m",
-                                       ExpressionAttributeValues={":m": {"S": "META"}}):
+        for page in paginator.paginate(
+            TableName=self.table, FilterExpression="sk = :m", ExpressionAttributeValues={":m": {"S": "META"}}
+        ):
             for raw in page["Items"]:
                 record = _record(raw)
                 key = _bucket_key(record["id"])["sk"]["S"]
                 buckets.setdefault(key, {})[ENTRY_PREFIX + record["id"]] = {"S": index_entry(record)}
                 count += 1
-        requests = [{"PutRequest": {"Item": {"pk": {"S": CATALOG}, "sk": {"S": f"B#{b:03d}"},
-                                             **buckets.get(f"B#{b:03d}", {})}}} for b in range(BUCKETS)]
+        requests = [
+            {"PutRequest": {"Item": {"pk": {"S": CATALOG}, "sk": {"S": f"B#{b:03d}"}, **buckets.get(f"B#{b:03d}", {})}}}
+            for b in range(BUCKETS)
+        ]
         batch_write(self.table, requests)
-        client("dynamodb").update_item(TableName=self.table, Key=GENERATION, UpdateExpression="ADD #n :one",
-                                       ExpressionAttributeNames={"#n": "n"},
-                                       ExpressionAttributeValues={":one": {"N": "1"}})
+        client("dynamodb").update_item(
+            TableName=self.table,
+            Key=GENERATION,
+            UpdateExpression="ADD #n :one",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
         return count
 
     # -- loads and versions ----------------------------------------------------------
@@ -160,13 +205,19 @@ class DynamoCatalogStore:
         ddb = client("dynamodb")
         try:
             response = ddb.update_item(
-                TableName=self.table, Key=_meta_key(dataset_id),
+                TableName=self.table,
+                Key=_meta_key(dataset_id),
                 UpdateExpression="SET #t = :t, #u = :u ADD #v :one",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#t) OR #u < :now)",
                 ExpressionAttributeNames={"#t": "load_token", "#u": "load_until", "#v": "version_counter"},
-                ExpressionAttributeValues={":t": {"S": token}, ":u": {"N": str(now_ms + lease_ms)},
-                                           ":now": {"N": str(now_ms)}, ":one": {"N": "1"}},
-                ReturnValues="UPDATED_NEW")
+                ExpressionAttributeValues={
+                    ":t": {"S": token},
+                    ":u": {"N": str(now_ms + lease_ms)},
+                    ":now": {"N": str(now_ms)},
+                    ":one": {"N": "1"},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
         except ddb.exceptions.ConditionalCheckFailedException:
             return None
         return int(response["Attributes"]["version_counter"]["N"])
@@ -183,12 +234,26 @@ class DynamoCatalogStore:
         expression += " ADD #c :n REMOVE #t, #u"
         ddb = client("dynamodb")
         try:
-            ddb.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self.table, "Item": to_item({"pk": f"DS#{dataset_id}", "sk": f"V#{version['version']:09d}",
-                                                                     **version})}},
-                {"Update": {"TableName": self.table, "Key": _meta_key(dataset_id), "UpdateExpression": expression,
-                            "ConditionExpression": "#t = :t", "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values}}])
+            ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": to_item({"pk": f"DS#{dataset_id}", "sk": f"V#{version['version']:09d}", **version}),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": _meta_key(dataset_id),
+                            "UpdateExpression": expression,
+                            "ConditionExpression": "#t = :t",
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": values,
+                        }
+                    },
+                ]
+            )
             return True
         except ddb.exceptions.TransactionCanceledException:
             return False
@@ -197,10 +262,14 @@ class DynamoCatalogStore:
         """Extend the lease this load holds (a long load); False if it was lost."""
         ddb = client("dynamodb")
         try:
-            ddb.update_item(TableName=self.table, Key=_meta_key(dataset_id), UpdateExpression="SET #u = :u",
-                            ConditionExpression="#t = :t",
-                            ExpressionAttributeNames={"#t": "load_token", "#u": "load_until"},
-                            ExpressionAttributeValues={":t": {"S": token}, ":u": {"N": str(now_ms + lease_ms)}})
+            ddb.update_item(
+                TableName=self.table,
+                Key=_meta_key(dataset_id),
+                UpdateExpression="SET #u = :u",
+                ConditionExpression="#t = :t",
+                ExpressionAttributeNames={"#t": "load_token", "#u": "load_until"},
+                ExpressionAttributeValues={":t": {"S": token}, ":u": {"N": str(now_ms + lease_ms)}},
+            )
         except ddb.exceptions.ConditionalCheckFailedException:
             return False
         return True
@@ -208,21 +277,32 @@ class DynamoCatalogStore:
     def abort_load(self, dataset_id: str, token: str) -> None:
         ddb = client("dynamodb")
         try:
-            ddb.update_item(TableName=self.table, Key=_meta_key(dataset_id), UpdateExpression="REMOVE #t, #u",
-                            ConditionExpression="#t = :t",
-                            ExpressionAttributeNames={"#t": "load_token", "#u": "load_until"},
-                            ExpressionAttributeValues={":t": {"S": token}})
+            ddb.update_item(
+                TableName=self.table,
+                Key=_meta_key(dataset_id),
+                UpdateExpression="REMOVE #t, #u",
+                ConditionExpression="#t = :t",
+                ExpressionAttributeNames={"#t": "load_token", "#u": "load_until"},
+                ExpressionAttributeValues={":t": {"S": token}},
+            )
         except ddb.exceptions.ConditionalCheckFailedException:
             pass
 
     def versions(self, dataset_id: str, limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]:
         values: dict[str, Any] = {":p": {"S": f"DS#{dataset_id}"}, ":v": {"S": "V#"}}
-        kwargs: dict[str, Any] = {"TableName": self.table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :v)",
-                                  "ExpressionAttributeValues": values, "ScanIndexForward": False, "Limit": limit}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :v)",
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
         if cursor:
             version = cursor.get("v")
             if not isinstance(version, int) or isinstance(version, bool) or version < 1 or set(cursor) != {"v"}:
-                raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this listing returned"}])
+                raise ValidationFailed(
+                    "invalid cursor", [{"field": "cursor", "message": "not a cursor this listing returned"}]
+                )
             kwargs["ExclusiveStartKey"] = {"pk": {"S": f"DS#{dataset_id}"}, "sk": {"S": f"V#{version:09d}"}}
         response = client("dynamodb").query(**kwargs)
         items = [_record(raw) for raw in response["Items"]]

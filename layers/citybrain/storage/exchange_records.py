@@ -7,6 +7,7 @@ Records spread over the dataset's shards (16): a bulk load is not held to one
 partition key's write throughput. A pull walks the shards in order, one Query
 page at a time, so memory stays one page however large the dataset is.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,10 @@ class DynamoRecordStore:
 
     def checksums(self, dataset_id: str, shards: int, rows: list[str]) -> dict[str, str]:
         """row -> checksum of the stored record, for the rows that exist."""
-        keys = [(self.table, {"part": {"S": part_of(dataset_id, shard_of(r, shards))}, "row": {"S": r}})
-                for r in dict.fromkeys(rows)]
+        keys = [
+            (self.table, {"part": {"S": part_of(dataset_id, shard_of(r, shards))}, "row": {"S": r}})
+            for r in dict.fromkeys(rows)
+        ]
         found: dict[str, str] = {}
         for item in batch_get(keys).get(self.table, []):
             found[item["row"]] = item.get("sum", "")
@@ -40,20 +43,41 @@ class DynamoRecordStore:
 
     def write(self, dataset_id: str, shards: int, records: list[tuple[str, dict[str, Any], str]], version: int) -> None:
         """Put (row, data, checksum) records; a Put on an existing row replaces it (upsert)."""
-        requests = [{"PutRequest": {"Item": to_item({
-            "part": part_of(dataset_id, shard_of(row, shards)), "row": row, "data": data, "sum": checksum,
-            "ver": version})}} for row, data, checksum in records]
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": to_item(
+                        {
+                            "part": part_of(dataset_id, shard_of(row, shards)),
+                            "row": row,
+                            "data": data,
+                            "sum": checksum,
+                            "ver": version,
+                        }
+                    )
+                }
+            }
+            for row, data, checksum in records
+        ]
         batch_write(self.table, requests)
 
     def get(self, dataset_id: str, shards: int, row: str, fields: list[str]) -> dict[str, Any] | None:
         names, projection = _projection(fields)
-        item = client("dynamodb").get_item(
-            TableName=self.table, Key={"part": {"S": part_of(dataset_id, shard_of(row, shards))}, "row": {"S": row}},
-            ProjectionExpression=projection, ExpressionAttributeNames=names).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(
+                TableName=self.table,
+                Key={"part": {"S": part_of(dataset_id, shard_of(row, shards))}, "row": {"S": row}},
+                ProjectionExpression=projection,
+                ExpressionAttributeNames=names,
+            )
+            .get("Item")
+        )
         return from_item(item).get("data", {}) if item else None
 
-    def page(self, dataset_id: str, shards: int, start: Position, limit: int, fields: list[str],
-             equals: dict[str, Any]) -> tuple[list[dict[str, Any]], Position | None]:
+    def page(
+        self, dataset_id: str, shards: int, start: Position, limit: int, fields: list[str], equals: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], Position | None]:
         """Up to `limit` records (only `fields`) matching `equals`, from `start` on;
         returns them and where the next page starts (None at the end)."""
         names, projection = _projection(fields)
@@ -71,10 +95,13 @@ class DynamoRecordStore:
                 return records, None
             wanted = limit - len(records)
             kwargs: dict[str, Any] = {
-                "TableName": self.table, "KeyConditionExpression": "#part = :part",
+                "TableName": self.table,
+                "KeyConditionExpression": "#part = :part",
                 "ExpressionAttributeNames": {**names, "#part": "part"},
                 "ExpressionAttributeValues": {**values, ":part": {"S": part_of(dataset_id, shard)}},
-                "ProjectionExpression": projection, "Limit": wanted if not filters else max(wanted, 200)}
+                "ProjectionExpression": projection,
+                "Limit": wanted if not filters else max(wanted, 200),
+            }
             if filters:
                 kwargs["FilterExpression"] = " AND ".join(filters)
             if row:

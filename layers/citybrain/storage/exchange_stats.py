@@ -1,6 +1,7 @@
 """Exchange statistics in DynamoDB: one item per subject (a department or a
 provider→consumer pair) and local day, counters added atomically; the
 period index lists every subject of a day for the reports."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -29,11 +30,19 @@ class DynamoStatsStore:
             values[f":l{n}"] = {"S": value}
             sets.append(f"#l{n} = :l{n}")
         expression = "ADD " + ", ".join(adds) + (" SET " + ", ".join(sets) if sets else "")
-        client("dynamodb").update_item(TableName=self.table, Key={"subject": {"S": subject}, "period": {"S": day}},
-                                       UpdateExpression=expression, ExpressionAttributeNames=names,
-                                       ExpressionAttributeValues=values)
+        client("dynamodb").update_item(
+            TableName=self.table,
+            Key={"subject": {"S": subject}, "period": {"S": day}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def day(self, day: str) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"TableName": self.table, "IndexName": "period-index",
-                                  "KeyConditionExpression": "period = :d", "ExpressionAttributeValues": {":d": {"S": day}}}
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "period-index",
+            "KeyConditionExpression": "period = :d",
+            "ExpressionAttributeValues": {":d": {"S": day}},
+        }
         return [from_item(raw) for raw in query_all(**kwargs)]

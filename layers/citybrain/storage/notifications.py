@@ -2,6 +2,7 @@
 
 Departments subscribe with a filter policy on the message attributes (domain, town,
 severity, category), so each receives exactly what concerns it."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,15 @@ from citybrain.config import get_settings
 class SnsPublisher:
     def publish(self, notification: Mapping[str, Any]) -> str:
         """Publish one {subject, message, attributes}; returns SNS's message id."""
-        attributes = {name: {"DataType": "String", "StringValue": value}
-                      for name, value in notification["attributes"].items() if value}  # SNS refuses empty values
+        attributes = {
+            name: {"DataType": "String", "StringValue": value}
+            for name, value in notification["attributes"].items()
+            if value
+        }  # SNS refuses empty values
         response = client("sns").publish(
-            TopicArn=get_settings().alerts_topic, Subject=notification["subject"],
+            TopicArn=get_settings().alerts_topic,
+            Subject=notification["subject"],
             Message=json.dumps(notification["message"], ensure_ascii=False, separators=(",", ":")),
-            MessageAttributes=attributes)
+            MessageAttributes=attributes,
+        )
         return response["MessageId"]

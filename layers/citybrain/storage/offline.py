@@ -6,6 +6,7 @@ minutes cost less than keeping an index of "last heard" times up to date on ever
 reading. The state item belongs to the readings writer, which moves it with an
 optimistic `version`; the only change made here (marking an offline alert open in
 its rule state) checks and bumps that version the same way."""
+
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -35,14 +36,27 @@ class DeviceSweep:
 
     def states(self) -> dict[str, dict[str, Any]]:
         """device id -> {device_id, t, rules, version} of its latest state."""
-        return {s["device_id"]: s for s in _scan(TableName=get_settings().device_state_table,
-                                                  ProjectionExpression="#d, #t, #r, #v",
-                                                  ExpressionAttributeNames=STATE_FIELDS)}
+        return {
+            s["device_id"]: s
+            for s in _scan(
+                TableName=get_settings().device_state_table,
+                ProjectionExpression="#d, #t, #r, #v",
+                ExpressionAttributeNames=STATE_FIELDS,
+            )
+        }
 
     def state(self, device_id: str) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(
-            TableName=get_settings().device_state_table, Key={"device_id": {"S": device_id}}, ConsistentRead=True,
-            ProjectionExpression="#d, #t, #r, #v", ExpressionAttributeNames=STATE_FIELDS).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(
+                TableName=get_settings().device_state_table,
+                Key={"device_id": {"S": device_id}},
+                ConsistentRead=True,
+                ProjectionExpression="#d, #t, #r, #v",
+                ExpressionAttributeNames=STATE_FIELDS,
+            )
+            .get("Item")
+        )
         return from_item(item) if item else None
 
     def save_rules(self, device_id: str, rules: dict[str, Any], version: int) -> bool:
@@ -50,11 +64,17 @@ class DeviceSweep:
         ddb = client("dynamodb")
         try:
             ddb.update_item(
-                TableName=get_settings().device_state_table, Key={"device_id": {"S": device_id}},
-                UpdateExpression="SET #r = :r, #v = :next", ConditionExpression="#v = :v",
+                TableName=get_settings().device_state_table,
+                Key={"device_id": {"S": device_id}},
+                UpdateExpression="SET #r = :r, #v = :next",
+                ConditionExpression="#v = :v",
                 ExpressionAttributeNames={"#r": "rules", "#v": "version"},
-                ExpressionAttributeValues={":r": to_attr(rules), ":v": {"N": str(version)},
-                                           ":next": {"N": str(version + 1)}})
+                ExpressionAttributeValues={
+                    ":r": to_attr(rules),
+                    ":v": {"N": str(version)},
+                    ":next": {"N": str(version + 1)},
+                },
+            )
             return True
         except ddb.exceptions.ConditionalCheckFailedException:
             return False

@@ -3,6 +3,7 @@
 A message carries up to 100 readings (about 20 KB), sorted by device and time,
 so the processing function touches few devices per message; SendMessageBatch
 takes 10 messages and 256 KB at a time."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ class QueueUnavailable(RuntimeError):
     pass
 
 
-def pack_messages(readings: list[Reading], source: dict[str, Any],
-                  devices: dict[str, dict[str, Any]] | None = None) -> list[str]:
+def pack_messages(
+    readings: list[Reading], source: dict[str, Any], devices: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
     """Message bodies: {"source", "readings", "devices"}, each within the limits.
 
     `devices` (id -> registry record) travel with the readings as profiles, so the
@@ -49,14 +51,14 @@ def pack_messages(readings: list[Reading], source: dict[str, Any],
         encoded = reading.model_dump_json()
         profile = ""
         if devices and reading.device_id not in profiles and reading.device_id in devices:
-            profile = json.dumps(device_profile(devices[reading.device_id]), ensure_ascii=False,
-                                 separators=(",", ":"))
+            profile = json.dumps(device_profile(devices[reading.device_id]), ensure_ascii=False, separators=(",", ":"))
         added = len(encoded) + len(profile) + len(reading.device_id) + 8
         if current and (len(current) >= READINGS_PER_MESSAGE or size + added > MESSAGE_BYTES):
             flush()
             if devices and reading.device_id in devices:
-                profile = json.dumps(device_profile(devices[reading.device_id]), ensure_ascii=False,
-                                     separators=(",", ":"))
+                profile = json.dumps(
+                    device_profile(devices[reading.device_id]), ensure_ascii=False, separators=(",", ":")
+                )
         current.append(encoded)
         if profile:
             profiles[reading.device_id] = profile
@@ -85,8 +87,9 @@ def send_messages(bodies: list[str], queue_url: str | None = None) -> int:
     for batch in batches:
         entries = {str(i): body for i, body in enumerate(batch)}
         for attempt in range(5):
-            response = sqs.send_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": i, "MessageBody": body} for i, body in entries.items()])
+            response = sqs.send_message_batch(
+                QueueUrl=queue_url, Entries=[{"Id": i, "MessageBody": body} for i, body in entries.items()]
+            )
             requests += 1
             failed = response.get("Failed") or []
             if not failed:
@@ -94,12 +97,13 @@ def send_messages(bodies: list[str], queue_url: str | None = None) -> int:
             if any(f.get("SenderFault") for f in failed):
                 raise QueueUnavailable(f"readings queue refused messages: {failed[0].get('Message')}")
             entries = {f["Id"]: entries[f["Id"]] for f in failed}
-            time.sleep(0.05 * 2 ** attempt)
+            time.sleep(0.05 * 2**attempt)
         else:
             raise QueueUnavailable("readings queue kept failing to accept messages")
     return requests
 
 
-def enqueue_readings(readings: list[Reading], source: dict[str, Any],
-                     devices: dict[str, dict[str, Any]] | None = None) -> int:
+def enqueue_readings(
+    readings: list[Reading], source: dict[str, Any], devices: dict[str, dict[str, Any]] | None = None
+) -> int:
     return send_messages(pack_messages(readings, {"id": source.get("id") or str(uuid.uuid4()), **source}, devices))

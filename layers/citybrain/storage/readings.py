@@ -12,6 +12,7 @@ minimum in an update expression) and lets concurrent batches retry instead of
 overwriting each other. One transaction carries up to 100 actions, so a message
 of 100 readings costs about four requests instead of one per reading.
 """
+
 from __future__ import annotations
 
 import random
@@ -40,6 +41,7 @@ class StoreResult:
 @dataclass
 class _Chunk:
     """Readings of one device in one local hour, written with their rollup."""
+
     device_id: str
     hour: str
     readings: list[Reading]
@@ -128,8 +130,12 @@ class ReadingWriter:
         room = TRANSACTION_LIMIT - 2  # a chunk also writes its rollup and maybe the state
         for reading in pending:
             hour = timeutil.local_hour(reading.t)
-            if (current is None or current.device_id != reading.device_id or current.hour != hour
-                    or len(current.readings) >= room):
+            if (
+                current is None
+                or current.device_id != reading.device_id
+                or current.hour != hour
+                or len(current.readings) >= room
+            ):
                 current = _Chunk(reading.device_id, hour, [])
                 chunks.append(current)
             current.readings.append(reading)
@@ -155,28 +161,40 @@ class ReadingWriter:
             transactions.append(batch)
         return transactions
 
-    def _actions(self, chunks: list[_Chunk], rollup_state: dict, device_state: dict,
-                 context: "_Context") -> tuple[list[dict], list[tuple], "_Planned"]:
+    def _actions(
+        self, chunks: list[_Chunk], rollup_state: dict, device_state: dict, context: "_Context"
+    ) -> tuple[list[dict], list[tuple], "_Planned"]:
         actions: list[dict] = []
         roles: list[tuple] = []  # what each action is, to read cancellation reasons back
         planned = _Planned()
         now = timeutil.local_iso(timeutil.now_ms())
         for chunk in chunks:
             for reading in chunk.readings:
-                actions.append({"Put": {
-                    "TableName": self.readings_table,
-                    "Item": to_item(self._reading_item(reading)),
-                    "ConditionExpression": "attribute_not_exists(t)",
-                }})
+                actions.append(
+                    {
+                        "Put": {
+                            "TableName": self.readings_table,
+                            "Item": to_item(self._reading_item(reading)),
+                            "ConditionExpression": "attribute_not_exists(t)",
+                        }
+                    }
+                )
                 roles.append(("reading", reading.key))
             key = (chunk.device_id, chunk.hour)
             current = rollup_state.get(key)
             rollup = _copy_rollup(current) if current else rollups.new_rollup()
             rollups.fold(rollup, (r.values for r in chunk.readings))
             first = chunk.readings[0]
-            item = {"device_id": chunk.device_id, "hour": chunk.hour, "count": rollup["count"],
-                    "values": rollup["values"], "type": first.type.value, "domain": first.domain,
-                    "town": first.town, "updated_at": now}
+            item = {
+                "device_id": chunk.device_id,
+                "hour": chunk.hour,
+                "count": rollup["count"],
+                "values": rollup["values"],
+                "type": first.type.value,
+                "domain": first.domain,
+                "town": first.town,
+                "updated_at": now,
+            }
             put, planned.rollups[key] = _versioned_put(self.rollups_table, item, current, "device_id")
             actions.append(put)
             roles.append(("rollup", key))
@@ -184,9 +202,14 @@ class ReadingWriter:
                 newest = max(chunk.readings, key=lambda r: r.t)
                 state = device_state.get(chunk.device_id)
                 if state is None or newest.t > state.get("t", -1):
-                    new_state = {**(state or {}), "device_id": chunk.device_id, "t": newest.t,
-                                 "observed_at": timeutil.local_iso(newest.t), "values": newest.values,
-                                 "received_at": now}
+                    new_state = {
+                        **(state or {}),
+                        "device_id": chunk.device_id,
+                        "t": newest.t,
+                        "observed_at": timeutil.local_iso(newest.t),
+                        "values": newest.values,
+                        "received_at": now,
+                    }
                     new_state.pop("derived", None)
                     derived = _derived(newest)
                     if derived:
@@ -198,27 +221,35 @@ class ReadingWriter:
                             del new_state["rules"]
                         if events:
                             planned.events.append((chunk.device_id, events))
-                    put, planned.states[chunk.device_id] = _versioned_put(self.state_table, new_state, state,
-                                                                          "device_id")
+                    put, planned.states[chunk.device_id] = _versioned_put(
+                        self.state_table, new_state, state, "device_id"
+                    )
                     actions.append(put)
                     roles.append(("state", chunk.device_id))
         return actions, roles, planned
 
     @staticmethod
-    def _evaluate(device: dict[str, Any], state: dict[str, Any] | None,
-                  series: list[Reading]) -> tuple[dict[str, Any], list[Any]]:
+    def _evaluate(
+        device: dict[str, Any], state: dict[str, Any] | None, series: list[Reading]
+    ) -> tuple[dict[str, Any], list[Any]]:
         from citybrain.rules import engine
 
         previous = (state["t"], state.get("values") or {}) if state and "t" in state else None
-        evaluation = engine.evaluate(device, (state or {}).get("rules"), [(r.t, r.values) for r in series],
-                                     previous=previous)
+        evaluation = engine.evaluate(
+            device, (state or {}).get("rules"), [(r.t, r.values) for r in series], previous=previous
+        )
         return evaluation.state, evaluation.events
 
     # -- storage ------------------------------------------------------------
     def _reading_item(self, reading: Reading) -> dict[str, Any]:
-        return {"device_id": reading.device_id, "t": reading.t, "observed_at": timeutil.local_iso(reading.t),
-                "values": reading.values, "derived": _derived(reading),
-                "expires_at": reading.t // 1000 + self.ttl_seconds}
+        return {
+            "device_id": reading.device_id,
+            "t": reading.t,
+            "observed_at": timeutil.local_iso(reading.t),
+            "values": reading.values,
+            "derived": _derived(reading),
+            "expires_at": reading.t // 1000 + self.ttl_seconds,
+        }
 
     def _read_current(self, rollup_keys: list[tuple[str, str]], devices: list[str]) -> tuple[dict, dict]:
         requests = [(self.rollups_table, {"device_id": {"S": d}, "hour": {"S": h}}) for d, h in rollup_keys]
@@ -256,8 +287,7 @@ class ReadingWriter:
 
 
 def _copy_rollup(current: dict[str, Any]) -> dict[str, Any]:
-    return {"count": current.get("count", 0),
-            "values": {k: dict(v) for k, v in current.get("values", {}).items()}}
+    return {"count": current.get("count", 0), "values": {k: dict(v) for k, v in current.get("values", {}).items()}}
 
 
 @dataclass
@@ -269,6 +299,7 @@ class _Context:
 @dataclass
 class _Planned:
     """What a transaction will have written once it commits."""
+
     rollups: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[tuple[str, list[Any]]] = field(default_factory=list)
@@ -283,8 +314,9 @@ def _derived(reading: Reading) -> dict[str, Any] | None:
     return air_quality(reading.values)
 
 
-def _versioned_put(table: str, item: dict[str, Any], current: dict[str, Any] | None,
-                   key_attr: str) -> tuple[dict, dict[str, Any]]:
+def _versioned_put(
+    table: str, item: dict[str, Any], current: dict[str, Any] | None, key_attr: str
+) -> tuple[dict, dict[str, Any]]:
     """The Put that replaces `current` only if nobody else did meanwhile, and the item it writes."""
     version = (current or {}).get("version", 0)
     written = {**item, "version": version + 1}
@@ -300,8 +332,9 @@ def _versioned_put(table: str, item: dict[str, Any], current: dict[str, Any] | N
 class ReadingQuery:
     """The stored series of one device."""
 
-    def series(self, device_id: str, start_ms: int, end_ms: int, limit: int,
-               cursor: dict | None) -> tuple[list[dict], dict | None]:
+    def series(
+        self, device_id: str, start_ms: int, end_ms: int, limit: int, cursor: dict | None
+    ) -> tuple[list[dict], dict | None]:
         kwargs: dict[str, Any] = {
             "TableName": get_settings().readings_table,
             "KeyConditionExpression": "device_id = :d AND t BETWEEN :a AND :b",
@@ -319,8 +352,11 @@ class ReadingQuery:
 
     def latest(self, device_id: str) -> dict[str, Any] | None:
         """The device's newest reading with its derived indicators (without the rule state)."""
-        item = client("dynamodb").get_item(TableName=get_settings().device_state_table,
-                                           Key={"device_id": {"S": device_id}}).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=get_settings().device_state_table, Key={"device_id": {"S": device_id}})
+            .get("Item")
+        )
         if not item:
             return None
         state = _shown(from_item(item))
@@ -329,8 +365,11 @@ class ReadingQuery:
         return state
 
     def rollup(self, device_id: str, hour: str) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(TableName=get_settings().rollups_table,
-                                           Key={"device_id": {"S": device_id}, "hour": {"S": hour}}).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=get_settings().rollups_table, Key={"device_id": {"S": device_id}, "hour": {"S": hour}})
+            .get("Item")
+        )
         return from_item(item) if item else None
 
 

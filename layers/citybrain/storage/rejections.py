@@ -1,4 +1,5 @@
 """Rejected readings, kept with their reason (nothing is dropped silently)."""
+
 from __future__ import annotations
 
 import json
@@ -25,16 +26,33 @@ class RejectionStore:
         for r in rejections:
             raw = r.get("raw")
             raw_text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
-            items.append({"PutRequest": {"Item": to_item({
-                "source": source, "seq": f"{int(r['position']):09d}#{now}",
-                "position": int(r["position"]), "errors": r["errors"], "raw": raw_text[:RAW_LIMIT],
-                "rejected_at": timeutil.local_iso(now), "expires_at": expires})}})
+            items.append(
+                {
+                    "PutRequest": {
+                        "Item": to_item(
+                            {
+                                "source": source,
+                                "seq": f"{int(r['position']):09d}#{now}",
+                                "position": int(r["position"]),
+                                "errors": r["errors"],
+                                "raw": raw_text[:RAW_LIMIT],
+                                "rejected_at": timeutil.local_iso(now),
+                                "expires_at": expires,
+                            }
+                        )
+                    }
+                }
+            )
         batch_write(settings.rejections_table, items)
 
     def list(self, source: str, limit: int = 20) -> list[dict[str, Any]]:
         response = client("dynamodb").query(
-            TableName=get_settings().rejections_table, KeyConditionExpression="#s = :s",
-            ExpressionAttributeNames={"#s": "source"}, ExpressionAttributeValues={":s": {"S": source}}, Limit=limit)
+            TableName=get_settings().rejections_table,
+            KeyConditionExpression="#s = :s",
+            ExpressionAttributeNames={"#s": "source"},
+            ExpressionAttributeValues={":s": {"S": source}},
+            Limit=limit,
+        )
         out = []
         for raw in response["Items"]:
             item = from_item(raw)

@@ -1,5 +1,6 @@
 """Uploads on AWS: the uploads table, presigned PUTs and streamed reads of the
 bucket, and "once per object" for the notifications that announce them."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Iterator
@@ -10,7 +11,7 @@ from citybrain.dynamo import from_item, to_attr, to_item
 from citybrain.storage.common import batch_write
 from citybrain.uploads import ObjectGone, ObjectSuperseded, S3Object
 
-CHUNK_BYTES = 1 << 20          # what one read of the object's body returns
+CHUNK_BYTES = 1 << 20  # what one read of the object's body returns
 NOTIFICATION_MEMORY_SECONDS = 7 * 86400  # longer than SQS keeps a message (4 days by default)
 
 
@@ -20,17 +21,24 @@ class DynamoUploadStore:
         return get_settings().uploads_table
 
     def create(self, record: dict[str, Any]) -> None:
-        client("dynamodb").put_item(TableName=self.table, Item=to_item(record),
-                                    ConditionExpression="attribute_not_exists(id)")
+        client("dynamodb").put_item(
+            TableName=self.table, Item=to_item(record), ConditionExpression="attribute_not_exists(id)"
+        )
 
     def get(self, upload_id: str) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(TableName=self.table, Key={"id": {"S": upload_id}},
-                                           ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.table, Key={"id": {"S": upload_id}}, ConsistentRead=True)
+            .get("Item")
+        )
         return from_item(item) if item else None
 
     def start(self, upload_id: str, fields: dict[str, Any]) -> None:
-        self._update(upload_id, {**fields, "accepted": 0, "rejected": 0, "errors": []},
-                     remove=("finished_at", "failure", "format", "encoding", "lines", "version", "checksum"))
+        self._update(
+            upload_id,
+            {**fields, "accepted": 0, "rejected": 0, "errors": []},
+            remove=("finished_at", "failure", "format", "encoding", "lines", "version", "checksum"),
+        )
 
     def finish(self, upload_id: str, fields: dict[str, Any]) -> None:
         self._update(upload_id, fields, remove=() if "failure" in fields else ("failure",))
@@ -43,15 +51,20 @@ class DynamoUploadStore:
         if remove:
             expression += " REMOVE " + ", ".join(by_name[k] for k in remove)
         client("dynamodb").update_item(
-            TableName=self.table, Key={"id": {"S": upload_id}}, UpdateExpression=expression,
-            ConditionExpression="attribute_exists(id)", ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":v{i}": to_attr(v) for i, v in enumerate(values.values())})
+            TableName=self.table,
+            Key={"id": {"S": upload_id}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":v{i}": to_attr(v) for i, v in enumerate(values.values())},
+        )
 
 
 def presign_put(key: str, expires_in: int) -> str:
     """A URL that lets its holder PUT exactly this key, until it expires."""
     return client("s3").generate_presigned_url(
-        "put_object", Params={"Bucket": get_settings().uploads_bucket, "Key": key}, ExpiresIn=expires_in)
+        "put_object", Params={"Bucket": get_settings().uploads_bucket, "Key": key}, ExpiresIn=expires_in
+    )
 
 
 def open_object(obj: S3Object) -> Iterator[bytes]:
@@ -85,9 +98,13 @@ def forget_rejections(source: str) -> int:
     ddb = client("dynamodb")
     table = get_settings().rejections_table
     deleted = 0
-    kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "#s = :s",
-                              "ExpressionAttributeNames": {"#s": "source", "#q": "seq"},
-                              "ExpressionAttributeValues": {":s": {"S": source}}, "ProjectionExpression": "#s, #q"}
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "#s = :s",
+        "ExpressionAttributeNames": {"#s": "source", "#q": "seq"},
+        "ExpressionAttributeValues": {":s": {"S": source}},
+        "ProjectionExpression": "#s, #q",
+    }
     while True:
         page = ddb.query(**kwargs)
         batch_write(table, [{"DeleteRequest": {"Key": key}} for key in page["Items"]])
@@ -105,14 +122,22 @@ def once_per_object(function: Callable[..., dict[str, Any]], lambda_context: Any
     file again; a failed attempt leaves no record, so the retry runs. The
     persistence layer is made here, at call time, never at import time."""
     from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function)
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
 
-    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table,
-                                           boto3_client=client("dynamodb"))
-    config = IdempotencyConfig(event_key_jmespath="[bucket, key, etag, version_id]",
-                               expires_after_seconds=NOTIFICATION_MEMORY_SECONDS)
+    persistence = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=client("dynamodb"))
+    config = IdempotencyConfig(
+        event_key_jmespath="[bucket, key, etag, version_id]", expires_after_seconds=NOTIFICATION_MEMORY_SECONDS
+    )
     if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
         # A crash (timeout) mid-file then frees the object once the invocation is over.
         config.register_lambda_context(lambda_context)
-    return idempotent_function(function, data_keyword_argument="s3_object", persistence_store=persistence,
-                               config=config, key_prefix="upload-object")
+    return idempotent_function(
+        function,
+        data_keyword_argument="s3_object",
+        persistence_store=persistence,
+        config=config,
+        key_prefix="upload-object",
+    )
