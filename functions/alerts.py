@@ -20,7 +20,7 @@ def _note(request) -> str | None:
 
 @route(bp, "/v1/alerts", methods=["GET"])
 def list_alerts():
-    from citybrain.services import alert_service
+    from citybrain.composition import alert_service
 
     principal(bp.current_request)  # any department: officials follow the whole city's state
     return respond(alert_service().list(query(bp.current_request)))
@@ -28,7 +28,7 @@ def list_alerts():
 
 @route(bp, "/v1/alerts/{alert_id}", methods=["GET"])
 def get_alert(alert_id):
-    from citybrain.services import alert_service
+    from citybrain.composition import alert_service
 
     principal(bp.current_request)
     return respond(alert_service().get(alert_id))
@@ -36,7 +36,7 @@ def get_alert(alert_id):
 
 @route(bp, "/v1/alerts/{alert_id}/acknowledge", methods=["POST"])
 def acknowledge_alert(alert_id):
-    from citybrain.services import alert_service
+    from citybrain.composition import alert_service
 
     caller = principal(bp.current_request)
     return respond(alert_service().acknowledge(caller, alert_id, _note(bp.current_request)))
@@ -44,7 +44,7 @@ def acknowledge_alert(alert_id):
 
 @route(bp, "/v1/alerts/{alert_id}/resolve", methods=["POST"])
 def resolve_alert(alert_id):
-    from citybrain.services import alert_service
+    from citybrain.composition import alert_service
 
     caller = principal(bp.current_request)
     return respond(alert_service().resolve(caller, alert_id, _note(bp.current_request)))
@@ -61,13 +61,9 @@ def retry_alert_notifications(event):
 
 
 def _scheduled(what, work):
-    from citybrain.observability import logger, metrics
-    from citybrain.services import alert_service
+    from citybrain.composition import alert_service
+    from citybrain.core.observability import logger
 
-    try:
-        outcome = work(alert_service())
-        logger.info(what, extra=outcome)
-        return outcome
-    finally:
-        if metrics.metric_set:
-            metrics.flush_metrics()
+    outcome = work(alert_service())
+    logger.info(what, extra=outcome)
+    return outcome

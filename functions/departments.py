@@ -1,14 +1,14 @@
 from chalice import Blueprint
 
-from citybrain.departments import DepartmentIn
-from functions.http import route, body_of, principal, respond
+from citybrain.departments.models import DepartmentIn
+from functions.http import body_of, principal, respond, route
 
 bp = Blueprint(__name__)
 
 
 @route(bp, "/v1/departments", methods=["POST"])
 def create_department():
-    from citybrain.services import departments
+    from citybrain.composition import departments
 
     principal(bp.current_request).require_admin()
     payload = DepartmentIn.model_validate(body_of(bp.current_request))
@@ -17,7 +17,7 @@ def create_department():
 
 @route(bp, "/v1/departments", methods=["GET"])
 def list_departments():
-    from citybrain.services import departments
+    from citybrain.composition import departments
 
     principal(bp.current_request)
-    return respond({"items": departments().store.list_departments()})
+    return respond({"items": departments().list()})

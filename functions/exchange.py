@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from citybrain import paging
+from citybrain.core import paging
 from functions.http import body_of, principal, query, respond, route
 
 bp = Blueprint(__name__)
 
 
 def _exchange():
-    from citybrain.services import exchange
+    from citybrain.composition import exchange
 
     return exchange()
 
@@ -84,13 +84,13 @@ def dataset_versions(dataset_id):
 
 @route(bp, "/v1/catalog.jsonld", methods=["GET"])
 def catalog_jsonld():
-    from citybrain.services import departments
+    from citybrain.composition import departments
 
     request = bp.current_request
     caller = principal(request) if (request.headers or {}).get("x-api-key") else None
     headers = request.headers or {}
     base = f"{headers.get('x-forwarded-proto', 'http')}://{headers.get('host', 'localhost')}{_stage_prefix(request)}"
-    publishers = {d["id"]: d["name"] for d in departments().store.list_departments()}
+    publishers = departments().names()
     document = _exchange().catalog_jsonld(caller, base, query(request), publishers)
     return respond(document, headers={"Content-Type": "application/ld+json; charset=utf-8"})
 
@@ -122,7 +122,7 @@ def pull_records(dataset_id):
 # -- access requests and grants ------------------------------------------------------
 @route(bp, "/v1/datasets/{dataset_id}/access-requests", methods=["POST"])
 def request_access(dataset_id):
-    from citybrain.exchange.grants import AccessRequestIn
+    from citybrain.exchange.access import AccessRequestIn
 
     caller = principal(bp.current_request)
     body = body_of(bp.current_request)
@@ -153,7 +153,7 @@ def get_access_request(request_id):
 
 @route(bp, "/v1/access-requests/{request_id}/decision", methods=["POST"])
 def decide_access_request(request_id):
-    from citybrain.exchange.grants import DecisionIn
+    from citybrain.exchange.access import DecisionIn
 
     caller = principal(bp.current_request)
     body = body_of(bp.current_request)
@@ -182,7 +182,7 @@ def get_grant(grant_id):
 
 @route(bp, "/v1/grants/{grant_id}", methods=["DELETE"])
 def revoke_grant(grant_id):
-    from citybrain.exchange.grants import RevokeIn
+    from citybrain.exchange.access import RevokeIn
 
     caller = principal(bp.current_request)
     body = body_of(bp.current_request) if bp.current_request.raw_body else {}

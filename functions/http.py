@@ -1,4 +1,6 @@
-"""What every HTTP route shares: authentication, JSON bodies, and one error shape.
+"""What every HTTP route shares: authentication, JSON bodies under the input rules,
+and one error shape; and, for every kind of event, the correlation id and the
+metrics flush (one middleware).
 
 Errors leave as {"code", "message", "errors": [{field, message}]}; a client
 mistake is never a 500."""
@@ -10,10 +12,11 @@ import json
 from typing import Any
 
 from chalice import Blueprint, Response
+from chalice.app import Request
 from pydantic import ValidationError
 
-from citybrain.errors import ClientError, ValidationFailed, field_errors
-from citybrain.observability import logger, metrics
+from citybrain.core.errors import ClientError, ValidationFailed, field_errors
+from citybrain.core.observability import logger, metrics
 
 api = Blueprint(__name__)
 
@@ -40,6 +43,9 @@ def route(blueprint: Blueprint, path: str, **options):
         @functools.wraps(view)
         def guarded(*args, **kwargs):
             try:
+                from citybrain.core.validation import check_query
+
+                check_query(kwargs)  # path parameters are text too
                 return view(*args, **kwargs)
             except ClientError as exc:
                 return error_response(exc)
@@ -62,33 +68,40 @@ def route(blueprint: Blueprint, path: str, **options):
     return decorate
 
 
-@api.middleware("http")
+@api.middleware("all")
 def correlate_and_flush(event, get_response):
-    logger.set_correlation_id((event.headers or {}).get("x-request-id") or (event.context or {}).get("requestId"))
-    response = get_response(event)
+    """Every event, HTTP or trigger: the request's correlation id (a queue message's
+    handler sets its message id instead), and the metrics flushed once it is done,
+    whatever happened."""
+    if isinstance(event, Request):
+        logger.set_correlation_id((event.headers or {}).get("x-request-id") or (event.context or {}).get("requestId"))
+    try:
+        return get_response(event)
+    finally:
+        _flush()
+
+
+def _flush() -> None:
     if metrics.metric_set:
         metrics.flush_metrics()
-    return response
 
 
 def principal(request):
-    from citybrain.services import departments
+    from citybrain.composition import departments
 
     return departments().authenticate((request.headers or {}).get("x-api-key"))
 
 
 def body_of(request) -> Any:
-    raw = request.raw_body
-    if not raw:
-        raise ValidationFailed("a JSON body is required", [{"field": "body", "message": "empty"}])
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("body is not valid JSON", [{"field": "body", "message": str(exc)}]) from None
+    from citybrain.core.validation import parse_body
+
+    return parse_body(request.raw_body)
 
 
 def query(request) -> dict[str, str]:
-    return dict(request.query_params or {})
+    from citybrain.core.validation import check_query
+
+    return check_query(dict(request.query_params or {}))
 
 
 @route(api, "/v1/health", methods=["GET"])

@@ -25,10 +25,11 @@ def stack_outputs(stack: str, region: str) -> dict[str, str]:
 
 def ensure_admin(stack: str, region: str, api_key: str | None) -> str | None:
     """Returns the key if this call generated it, else None."""
-    from citybrain import aws, config
-    from citybrain.config import env_name
-    from citybrain.departments import ADMIN_DEPARTMENT, Departments, new_key
-    from citybrain.storage.departments import DynamoDepartmentStore
+    from citybrain.core import aws, config
+    from citybrain.core.config import env_name
+    from citybrain.departments.models import ADMIN_DEPARTMENT
+    from citybrain.departments.service import Departments, new_key
+    from citybrain.departments.store import DynamoDepartmentStore
 
     outputs = stack_outputs(stack, region)
     os.environ["AWS_DEFAULT_REGION"] = region

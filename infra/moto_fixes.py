@@ -198,6 +198,7 @@ def _sends_without_counting_the_queue() -> None:
 
 
 def _item_level_transaction_rollback() -> None:
+    from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.exceptions import (
         ConditionalCheckFailed,
         MockValidationException,
@@ -206,7 +207,6 @@ def _item_level_transaction_rollback() -> None:
         TransactionCanceledException,
         TransactWriteSingleOpException,
     )
-    from moto.dynamodb.comparisons import get_filter_expression
     from moto.dynamodb.models import DynamoDBBackend
 
     if getattr(DynamoDBBackend, "_citybrain_item_level_rollback", False):

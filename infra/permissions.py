@@ -8,7 +8,7 @@ function's own log group, and consuming the queue that triggers it.
 Keys are the Chalice function names (`api_handler` serves every HTTP route);
 resources are logical ids of infra/resources.json. A bucket entry may name a
 key pattern after the id (`ArchiveBucket/readings/*`); a bare bucket id means
-every object in it. Read the storage modules (layers/citybrain/storage) when a
+every object in it. Read the stores (the *store modules of each feature under layers/citybrain) when a
 function starts calling something new: a missing action is an AccessDenied in
 the cloud that moto never shows.
 """

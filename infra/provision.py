@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 
-from citybrain.config import env_name
+from citybrain.core.config import env_name
 
 RESOURCES = Path(__file__).with_name("resources.json")
 

@@ -6,7 +6,7 @@ source of truth the local stack also provisions from), infra/permissions.py
 
 - the data resources and their outputs, tables and buckets kept on stack deletion;
 - per function: a fixed name, its own log group, every resource's name/URL/ARN as
-  CITYBRAIN_* variables (citybrain.config reads them), and a role granting only
+  CITYBRAIN_* variables (citybrain.core.config reads them), and a role granting only
   what permissions.py lists, on those resources' ARNs;
 - per SQS trigger: the real queue instead of the `citybrain-<name>` placeholder
   and ReportBatchItemFailures (Chalice has no setting for it);
@@ -34,7 +34,7 @@ from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
-from citybrain.config import env_name
+from citybrain.core.config import env_name
 from infra.permissions import ACCESS, LOG_WRITER, QUEUE_CONSUMER
 from infra.queues import queue_logical_id, queue_name_of_arn
 

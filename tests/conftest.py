@@ -12,7 +12,8 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CityBrainTest")
 
 
 def _reset_caches():
-    from citybrain import aws, config, services
+    from citybrain import composition as services
+    from citybrain.core import aws, config
 
     aws.reset_clients()
     config.reset_settings()
@@ -51,7 +52,7 @@ def api(aws_stack):
     from chalice.test import Client
 
     from app import app
-    from citybrain.services import departments
+    from citybrain.composition import departments
 
     departments().ensure_admin(ADMIN_KEY)
     with Client(app) as client:

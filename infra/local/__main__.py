@@ -27,7 +27,7 @@ import traceback
 import urllib.error
 import urllib.request
 
-from citybrain.config import env_name
+from citybrain.core.config import env_name
 from infra.local.console import Console
 from infra.local.settings import ROOT, STACK_NAME, LocalSettings, aws_environment, function_environment
 
@@ -156,8 +156,8 @@ class LocalStack:
         self.say(alerts_hint(s.aws_endpoint, s.region, stack[env_name("AlertsTopic")]), "alerts")
 
     def _bootstrap_admin(self) -> None:
-        from citybrain.departments import new_key
-        from citybrain.services import departments
+        from citybrain.composition import departments
+        from citybrain.departments.service import new_key
 
         if self.admin_key:
             self.say("admin key: the one in CITYBRAIN_ADMIN_KEY")

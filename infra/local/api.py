@@ -23,8 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default=STAGE)
     args = parser.parse_args(argv)
 
-    from chalice.deploy.validate import validate_routes
     from chalice.cli.factory import CLIFactory
+    from chalice.deploy.validate import validate_routes
     from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
     class RequestHandler(ChaliceRequestHandler):

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from citybrain.timeutil import LOCAL_TZ, local_iso, now_ms
+from citybrain.core.timeutil import LOCAL_TZ, local_iso, now_ms
 from infra.local.settings import DEMO_AGENT
 
 DEPARTMENTS = [

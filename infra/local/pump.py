@@ -195,7 +195,7 @@ class ScheduleTrigger:
         self.region = region
 
     def run(self, stop: threading.Event) -> None:
-        from citybrain.timeutil import LOCAL_TZ
+        from citybrain.core.timeutil import LOCAL_TZ
 
         now = datetime.now(LOCAL_TZ)
         while not stop.is_set():
@@ -226,7 +226,7 @@ def discover(
     """The triggers of every event handler the app registers."""
     from chalice.app import ScheduledEventConfig, SQSEventConfig
 
-    from citybrain.config import env_name
+    from citybrain.core.config import env_name
     from infra.queues import queue_logical_id, queue_name_of_arn
 
     triggers: list[SqsTrigger | ScheduleTrigger] = []
@@ -257,7 +257,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     watch_parent(stop)
 
-    from citybrain.timeutil import LOCAL_TZ
+    from citybrain.core.timeutil import LOCAL_TZ
 
     region = os.environ["AWS_DEFAULT_REGION"]
     retry_delay = int(os.environ.get("CITYBRAIN_RETRY_DELAY_SECONDS", "2"))

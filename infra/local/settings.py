@@ -95,7 +95,7 @@ def stack_environment(stack_name: str = STACK_NAME) -> dict[str, str]:
     """The CITYBRAIN_* variables of a stack already provisioned on the (emulated) AWS."""
     import boto3
 
-    from citybrain.config import env_name
+    from citybrain.core.config import env_name
 
     stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     return {env_name(o["OutputKey"]): o["OutputValue"] for o in stacks[0].get("Outputs", [])}

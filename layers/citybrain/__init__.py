@@ -1,5 +1,4 @@
-"""City Brain shared library: models, domain logic and storage.
+"""City Brain shared library, one package per feature over a small `core`.
 
-Nothing here imports chalice; storage sits behind small repositories so the
-domain logic is testable without AWS.
-"""
+Nothing here imports chalice. A feature's store imports only `core` and that
+feature's models; `composition` wires stores to services."""

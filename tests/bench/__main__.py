@@ -13,9 +13,9 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,7 +64,8 @@ def emulated_aws():
 
 
 def reset_caches() -> None:
-    from citybrain import aws, config, services
+    from citybrain import composition as services
+    from citybrain.core import aws, config
 
     aws.reset_clients()
     config.reset_settings()
@@ -96,8 +97,8 @@ def cold_start(rounds: int = 7) -> dict:
 # -- readings as the ingest path packs them -----------------------------------
 def sample_readings(prefix: str, devices: int = 50, readings: int = 1000):
     """Air readings of a clean hour (no rule fires) and the registry records of their devices."""
-    from citybrain import timeutil
-    from citybrain.readings import Reading
+    from citybrain.core import timeutil
+    from citybrain.sensing.readings import Reading
 
     start = timeutil.parse_instant("2026-11-27T09:00:00+08:00")
     batch = []
@@ -129,7 +130,7 @@ def sample_readings(prefix: str, devices: int = 50, readings: int = 1000):
 
 def sample_messages(prefix: str, with_devices: bool = True) -> list[str]:
     """Messages as the ingest path packs them (with the device profiles the rules read)."""
-    from citybrain.storage.queue import pack_messages
+    from citybrain.sensing.queue import pack_messages
 
     batch, registry = sample_readings(prefix)
     return pack_messages(batch, {"kind": "bench", "id": prefix}, registry if with_devices else None)
@@ -148,18 +149,18 @@ def count_requests():
 # -- (2) AWS requests per 1,000 readings --------------------------------------
 def requests_per_thousand() -> dict:
     """With the rules on (no alert firing) and, side by side, with them off."""
-    from citybrain.processing import ReadingProcessor
-    from citybrain.services import reading_processor
-    from citybrain.storage.archive import archive_readings
-    from citybrain.storage.readings import ReadingWriter
-    from citybrain.storage.rejections import RejectionStore
+    from citybrain.composition import reading_pipeline
+    from citybrain.core.rejections import RejectionStore
+    from citybrain.sensing.archive import archive_readings
+    from citybrain.sensing.pipeline import ReadingPipeline
+    from citybrain.sensing.reading_store import DynamoReadingStore
 
     figures = {}
     for label, processor, messages in (
-        ("rules on", lambda: reading_processor(), sample_messages("req")),
+        ("rules on", lambda: reading_pipeline(), sample_messages("req")),
         (
             "rules off",
-            lambda: ReadingProcessor(ReadingWriter(), RejectionStore(), archive_readings, lambda ids: {}),
+            lambda: ReadingPipeline(DynamoReadingStore(), RejectionStore(), archive_readings, lambda ids: {}),
             sample_messages("off", with_devices=False),
         ),
     ):
@@ -176,8 +177,8 @@ def requests_per_thousand() -> dict:
 
 # -- (4) processing CPU per reading over the validation floor -----------------
 def processing_cpu(rounds: int = 5) -> dict:
-    from citybrain.readings import Reading
-    from citybrain.services import reading_processor
+    from citybrain.composition import reading_pipeline
+    from citybrain.sensing.readings import Reading
 
     processing, floor = [], []
     for r in range(rounds):
@@ -190,7 +191,7 @@ def processing_cpu(rounds: int = 5) -> dict:
         floor.append(time.process_time() - start)
         start = time.process_time()
         for n, body in enumerate(messages):
-            reading_processor().process(body, f"c{r}-{n}")
+            reading_pipeline().process(body, f"c{r}-{n}")
         processing.append(time.process_time() - start)
     p, f = statistics.median(processing), statistics.median(floor)
     return {
@@ -202,8 +203,8 @@ def processing_cpu(rounds: int = 5) -> dict:
 
 # -- (5) rule evaluation per reading over the validation floor ---------------
 def rule_cpu(rounds: int = 5) -> dict:
-    from citybrain.readings import Reading
-    from citybrain.rules import engine
+    from citybrain.alerts.rules import engine
+    from citybrain.sensing.readings import Reading
 
     batch, registry = sample_readings("rule")
     series: dict[str, list] = {}

@@ -33,7 +33,8 @@ BIRTH_EPOCH = date(1945, 1, 1)
 
 
 def _reset() -> None:
-    from citybrain import aws, config, services
+    from citybrain import composition as services
+    from citybrain.core import aws, config
 
     aws.reset_clients()
     config.reset_settings()
@@ -92,12 +93,12 @@ def _person(n: int) -> dict[str, Any]:
 
 def seed_records(dataset: dict[str, Any], rows: int, workers: int = 4) -> float:
     """Write `rows` records straight into the records table; returns the seconds it took."""
-    from citybrain.aws import client
-    from citybrain.config import get_settings
-    from citybrain.dynamo import to_item
+    from citybrain.core.aws import client
+    from citybrain.core.config import get_settings
+    from citybrain.core.dynamo import to_item
+    from citybrain.exchange.record_store import part_of
     from citybrain.exchange.rows import row_key, shard_of
     from citybrain.exchange.schema import digest
-    from citybrain.storage.exchange_records import part_of
 
     table = get_settings().records_table
     ddb = client("dynamodb")
@@ -136,9 +137,9 @@ def seed_records(dataset: dict[str, Any], rows: int, workers: int = 4) -> float:
 def pull_memory(
     rows: int = 1_000_000, page: int = 1000, seed_workers: int = 4, timing_rows: int = 100_000
 ) -> dict[str, Any]:
-    from citybrain.departments import Principal
-    from citybrain.exchange.grants import AccessRequestIn, DecisionIn
-    from citybrain.services import exchange
+    from citybrain.composition import exchange
+    from citybrain.departments.models import Principal
+    from citybrain.exchange.access import AccessRequestIn, DecisionIn
 
     _reset()
     service = exchange()
@@ -241,12 +242,12 @@ OWNERS = ["health", "market", "civil-affairs", "transport", "environment", "urba
 
 def seed_catalog(count: int, prefix: str) -> None:
     """`count` plausible datasets written straight to the datasets table, then the index rebuilt."""
-    from citybrain.aws import client
-    from citybrain.config import get_settings
-    from citybrain.dynamo import to_item
+    from citybrain.composition import exchange
+    from citybrain.core.aws import client
+    from citybrain.core.config import get_settings
+    from citybrain.core.dynamo import to_item
+    from citybrain.core.timeutil import now_ms
     from citybrain.exchange.catalog import DatasetIn, new_record
-    from citybrain.services import exchange
-    from citybrain.timeutil import now_ms
 
     rng = random.Random(count)
     table = get_settings().datasets_table
@@ -280,7 +281,7 @@ def seed_catalog(count: int, prefix: str) -> None:
 
 
 def _time_search(q: str, rounds: int, cold: bool) -> float:
-    from citybrain.services import exchange
+    from citybrain.composition import exchange
 
     times = []
     for _ in range(rounds):
@@ -298,7 +299,7 @@ def catalog_search(
 ) -> dict:
     """Each size in a table of its own size (the bench stack is shared: the datasets table is
     emptied in between by deleting what the previous size wrote)."""
-    from citybrain.services import exchange
+    from citybrain.composition import exchange
 
     figures: dict[str, Any] = {}
     for size in sizes:
@@ -324,8 +325,8 @@ def catalog_search(
 
 
 def _empty_datasets_table() -> None:
-    from citybrain.aws import client
-    from citybrain.config import get_settings
+    from citybrain.core.aws import client
+    from citybrain.core.config import get_settings
 
     table = get_settings().datasets_table
     ddb = client("dynamodb")

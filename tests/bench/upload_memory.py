@@ -43,7 +43,7 @@ def write_csv(path: Path, megabytes: int) -> int:
 
 
 def register_devices() -> None:
-    from citybrain.storage.devices import DynamoDeviceStore
+    from citybrain.sensing.device_store import DynamoDeviceStore
 
     store = DynamoDeviceStore()
     for d in range(DEVICES):
@@ -63,8 +63,8 @@ def register_devices() -> None:
 def upload(path: Path) -> str:
     import requests
 
-    from citybrain.departments import Principal
-    from citybrain.uploads import UploadIn
+    from citybrain.departments.models import Principal
+    from citybrain.uploads.models import UploadIn
     from functions.uploads import _uploads
 
     created = _uploads().create(Principal("environment", "department"), UploadIn(filename=path.name))
@@ -102,8 +102,8 @@ def child() -> None:
 
     interpreter = rss_mb()
     from app import app  # noqa: F401  the whole app, as Lambda loads it
-    from infra.local.runtime import lambda_context, sqs_event
     from functions.uploads import process_uploads
+    from infra.local.runtime import lambda_context, sqs_event
 
     sqs = boto3.client("sqs")
     url = os.environ["CITYBRAIN_UPLOADS_QUEUE"]
@@ -139,7 +139,7 @@ def child() -> None:
 
 
 def measure(workdir: Path, sizes_mb: tuple[int, ...] = (20, 200)) -> dict:
-    from citybrain.storage.uploads import DynamoUploadStore
+    from citybrain.uploads.store import DynamoUploadStore
 
     register_devices()
     figures = {}

@@ -128,7 +128,7 @@ class RunningStack:
 
     def resources(self) -> dict[str, str]:
         """CITYBRAIN_* names of the provisioned resources (queue URLs, table and bucket names…)."""
-        from citybrain.config import env_name
+        from citybrain.core.config import env_name
 
         stack = self.client("cloudformation").describe_stacks(StackName="citybrain-local")["Stacks"][0]
         return {env_name(o["OutputKey"]): o["OutputValue"] for o in stack.get("Outputs", [])}

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from citybrain.vocabulary import DeviceType, Town
+from citybrain.core.vocabulary import Town
+from citybrain.sensing.vocabulary import DeviceType
 
 
 def test_the_demo_feed_shows_up_within_a_minute(demo):

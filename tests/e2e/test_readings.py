@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from citybrain.readings import Reading
-from citybrain.storage.queue import pack_messages
+from citybrain.sensing.queue import pack_messages
+from citybrain.sensing.readings import Reading
 
 
 def series(stack, key: str, device_id: str) -> list[dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from citybrain import timeutil
+from citybrain.core import timeutil
 
 
 def test_an_excel_style_gbk_csv_with_a_chinese_name_becomes_readings(stack):

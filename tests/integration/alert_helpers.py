@@ -8,8 +8,8 @@ import os
 
 import boto3
 
-from citybrain import timeutil
-from citybrain.rules.catalogue import Event
+from citybrain.alerts.rules.catalogue import Event
+from citybrain.core import timeutil
 
 T0 = timeutil.parse_instant("2026-11-27T08:00:00+08:00")
 MINUTE = 60_000
@@ -54,10 +54,10 @@ class Clock:
 
 def service(clock=None):
     """The alert service as the functions build it, on a clock the test moves."""
-    from citybrain.alerting import AlertService
-    from citybrain.storage.alerts import AlertStore
-    from citybrain.storage.notifications import SnsPublisher
-    from citybrain.storage.offline import DeviceSweep
+    from citybrain.alerts.notifications import SnsPublisher
+    from citybrain.alerts.service import AlertService
+    from citybrain.alerts.store import AlertStore
+    from citybrain.sensing.sweep_store import DeviceSweep
 
     return AlertService(AlertStore(), SnsPublisher(), DeviceSweep(), clock or Clock(T0 + 60 * MINUTE))
 
@@ -93,7 +93,7 @@ def events_of(envelopes: list[dict]) -> list[tuple[str, str, str]]:
 
 
 def stored_items(prefix: str) -> list[dict]:
-    from citybrain.dynamo import from_item
+    from citybrain.core.dynamo import from_item
 
     items = boto3.client("dynamodb").scan(TableName=os.environ["CITYBRAIN_ALERTS_TABLE"])["Items"]
     return [from_item(i) for i in items if i["pk"]["S"].startswith(prefix)]

@@ -73,3 +73,11 @@ def process_all(api, function: str = "process_readings", queue_env: str = "CITYB
         if not event["Records"]:
             return responses
         responses.append(api.lambda_.invoke(function, event).payload)
+
+
+def reading_writer(on_events=None):
+    """The readings pipeline's storing step on the real store, as the processing function runs it."""
+    from citybrain.sensing.pipeline import ReadingPipeline
+    from citybrain.sensing.reading_store import DynamoReadingStore
+
+    return ReadingPipeline(DynamoReadingStore(), None, None, lambda ids: {}, alert_effects=on_events)

@@ -7,7 +7,7 @@ import json
 
 import boto3
 
-from citybrain import timeutil
+from citybrain.core import timeutil
 from tests.integration.alert_helpers import subscribe
 from tests.integration.helpers import department, device, headers, post, process_all
 

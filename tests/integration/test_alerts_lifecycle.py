@@ -88,7 +88,7 @@ def test_re_applying_the_same_events_changes_nothing(aws_stack):
 
 
 def test_events_of_an_alert_resolved_by_hand_since_do_not_reopen_it(aws_stack):
-    from citybrain.departments import Principal
+    from citybrain.departments.models import Principal
 
     alerts = service()
     batch = [aqi(0, 210), aqi(1, 215)]
@@ -132,7 +132,7 @@ def test_two_concurrent_writers_of_one_device_and_rule_make_one_alert(aws_stack,
 
 
 def test_a_rule_and_a_manual_action_racing_on_one_alert_both_count(aws_stack):
-    from citybrain.departments import Principal
+    from citybrain.departments.models import Principal
 
     rules, people = service(), service()
     rules.apply(AIR, [aqi(0, 210)])
@@ -170,7 +170,7 @@ def test_filter_policies_deliver_to_each_department_only_what_concerns_it(aws_st
 
 
 def test_a_failing_publish_keeps_the_alert_and_the_retry_publishes_it(aws_stack, monkeypatch):
-    from citybrain.storage.notifications import SnsPublisher
+    from citybrain.alerts.notifications import SnsPublisher
 
     inbox = subscribe()
     clock = Clock(T0 + MINUTE)
@@ -208,7 +208,7 @@ def test_no_events_make_no_request(aws_stack, monkeypatch):
         raise AssertionError(f"an AWS request to {name} with nothing to apply")
 
     with monkeypatch.context() as patched:
-        for module in ("citybrain.storage.alerts", "citybrain.storage.common", "citybrain.storage.notifications"):
+        for module in ("citybrain.alerts.store", "citybrain.core.dynamo", "citybrain.alerts.notifications"):
             patched.setattr(f"{module}.client", no_aws)
         alerts.apply(AIR, [])
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from citybrain.readings import Reading
+from citybrain.sensing.readings import Reading
 from tests.integration.alert_helpers import MINUTE, T0, Clock, received, service, stored_items, subscribe
 from tests.integration.helpers import department, device
 
@@ -31,14 +31,14 @@ def district(api):
 
 
 def store(devices, readings, alerts=None):
-    from citybrain.storage.readings import ReadingWriter
+    from tests.integration.helpers import reading_writer
 
-    writer = ReadingWriter(on_events=alerts.apply if alerts else None)
-    return writer.store(readings, devices)
+    writer = reading_writer(alerts.apply if alerts else None)
+    return writer.store_readings(readings, devices)
 
 
 def rule_state(device_id: str) -> dict:
-    from citybrain.storage.offline import DeviceSweep
+    from citybrain.sensing.sweep_store import DeviceSweep
 
     return (DeviceSweep().state(device_id) or {}).get("rules") or {}
 
@@ -94,7 +94,7 @@ def test_a_late_delivered_reading_observed_before_the_check_still_resolves_it(ap
 def test_a_device_that_reports_while_its_alert_opens_is_resolved_by_the_check(api):
     """The check read the state, then a reading was stored (its rules could not see the alert
     yet), then the check opened the alert: marking the state fails, and the check resolves it."""
-    from citybrain.storage.offline import DeviceSweep
+    from citybrain.sensing.sweep_store import DeviceSweep
 
     devices = district(api)
     store(devices, [reading("gc-air-silent", T0)])
@@ -129,7 +129,7 @@ def test_silent_for_more_than_a_day_escalates_once(api):
 
 
 def test_the_scheduled_function_runs_the_check(api):
-    from citybrain import timeutil
+    from citybrain.core import timeutil
 
     devices = district(api)
     store(devices, [reading("gc-air-silent", timeutil.now_ms() - 2 * HOUR)])

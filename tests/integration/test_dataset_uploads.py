@@ -9,12 +9,12 @@ import json
 
 import pytest
 
-from citybrain import timeutil
-from citybrain.errors import Conflict
+from citybrain.composition import exchange
+from citybrain.core import timeutil
+from citybrain.core.errors import Conflict
+from citybrain.core.rejections import RejectionStore
 from citybrain.exchange.records import LEASE_MS
 from citybrain.exchange.schema import canonical
-from citybrain.services import exchange
-from citybrain.storage.rejections import RejectionStore
 from tests.integration.exchange_helpers import ADMIN_KEY, call, dataset_body, department, person_records
 from tests.integration.test_uploads import deliver_uploads, put, status
 

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from citybrain.departments import ADMIN_DEPARTMENT
+from citybrain.departments.models import ADMIN_DEPARTMENT
 
 STACK = "citybrain-test"  # the stack the aws_stack fixture provisions
 
@@ -22,7 +22,7 @@ def deploy(aws_stack, monkeypatch):
 
 
 def _authenticate(key):
-    from citybrain.services import departments
+    from citybrain.composition import departments
 
     return departments().authenticate(key)
 

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from citybrain.exchange.audit import AuditLog, RequestFacts
+from citybrain.exchange.audit_store import CHAIN, DynamoAuditStore
 from citybrain.exchange.stats import replay
-from citybrain.storage.exchange_audit import CHAIN, DynamoAuditStore
 from tests.integration.exchange_helpers import ADMIN_KEY, approve_all, call, dataset_body, department, person_records
 
 
@@ -161,8 +161,8 @@ def test_each_department_sees_its_own_view_page_by_page(api):
     ]
     assert walk(keys["health"]) == []
     # a department: its own actions and everything on its datasets, merged newest first
-    from citybrain.departments import Principal
-    from citybrain.services import exchange
+    from citybrain.composition import exchange
+    from citybrain.departments.models import Principal
 
     view = exchange().audit_entries(Principal("civil-affairs", "department"), {"limit": "100"})
     assert [e["seq"] for e in view["items"]] == sorted(expected_civil, reverse=True)

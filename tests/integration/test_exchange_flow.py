@@ -6,7 +6,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from citybrain import timeutil
+from citybrain.core import timeutil
 from tests.integration.exchange_helpers import ADMIN_KEY, approve_all, call, dataset_body, department, person_records
 
 
@@ -57,7 +57,7 @@ def test_sensitive_dataset_two_level_approval_and_masked_pull(api, district):
         (32, "records.32.household_size"),
     ]
     # rejected records are kept with their reason
-    from citybrain.storage.rejections import RejectionStore
+    from citybrain.core.rejections import RejectionStore
 
     kept = RejectionStore().list("dataset:dibao:v1")
     assert sorted(k["position"] for k in kept) == [30, 31, 32]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from citybrain.composition import exchange
 from citybrain.exchange import records as records_module
-from citybrain.services import exchange
 from tests.integration.exchange_helpers import call, dataset_body, department, person_records
 
 
@@ -19,7 +19,7 @@ def owner(api):
 def test_a_load_waits_for_another_and_takes_over_a_dead_ones_lease(api, owner, monkeypatch):
     monkeypatch.setattr(records_module, "LEASE_WAIT_S", 0.3)
     store = exchange().catalog.store
-    from citybrain import timeutil
+    from citybrain.core import timeutil
 
     assert store.begin_load("dibao", "someone-else", timeutil.now_ms(), 60_000) == 1
     busy = call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(2)})

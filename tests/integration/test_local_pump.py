@@ -10,7 +10,7 @@ import boto3
 import pytest
 from chalice import Chalice
 
-from citybrain.timeutil import LOCAL_TZ
+from citybrain.core.timeutil import LOCAL_TZ
 from infra.local import pump, runtime
 
 

@@ -180,7 +180,7 @@ def test_buckets_and_tables_protect_their_data(template):
 
 
 def test_functions_get_every_resource_in_their_environment(template):
-    from citybrain.config import env_name
+    from citybrain.core.config import env_name
     from infra.template import load_resources
 
     outputs = load_resources()["Outputs"]
@@ -279,7 +279,7 @@ class Context:
 module, name = sys.argv[1].rsplit(".", 1)
 handler = getattr(importlib.import_module(module), name)
 result = handler(json.load(open(sys.argv[2], encoding="utf-8")), Context())
-from citybrain.config import get_settings
+from citybrain.core.config import get_settings
 get_settings()  # the template's variables satisfy the settings
 files = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)})
 print(json.dumps({"result": result, "batch_log": records, "files": files}))

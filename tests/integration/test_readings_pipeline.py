@@ -7,11 +7,11 @@ import os
 
 import boto3
 
-from citybrain import timeutil
-from citybrain.readings import Reading
-from citybrain.storage.queue import pack_messages
-from citybrain.storage.readings import ReadingQuery, ReadingWriter
-from tests.integration.helpers import department, device, post, process_all, receive_event, send_raw
+from citybrain.core import timeutil
+from citybrain.sensing.queue import pack_messages
+from citybrain.sensing.reading_store import DynamoReadingStore
+from citybrain.sensing.readings import Reading
+from tests.integration.helpers import department, device, post, process_all, reading_writer, receive_event, send_raw
 
 HOUR = "2026-11-27T08"
 BASE = timeutil.parse_instant("2026-11-27T08:00:00+08:00")
@@ -43,7 +43,7 @@ def test_posted_readings_are_stored_with_rollup_and_latest(api):
     assert [r["values"]["pm25"] for r in series["items"]] == [30, 10, 50, 20]
     assert series["items"][0]["observed_at"] == "2026-11-27T08:00:00+08:00"
 
-    rollup = ReadingQuery().rollup("aq-1", HOUR)
+    rollup = DynamoReadingStore().rollup("aq-1", HOUR)
     assert rollup["count"] == 4
     assert rollup["values"]["pm25"] == {"n": 4, "sum": 110.0, "min": 10.0, "max": 50.0}
 
@@ -60,9 +60,9 @@ def test_resent_batch_and_redelivered_message_never_count_twice(api):
     api.lambda_.invoke("process_readings", event)  # SQS delivered it again
     post(api, "/v1/readings", key, batch)  # the gateway re-sent the batch
     process_all(api)
-    rollup = ReadingQuery().rollup("aq-1", HOUR)
+    rollup = DynamoReadingStore().rollup("aq-1", HOUR)
     assert rollup["count"] == 3 and rollup["values"]["pm25"]["sum"] == 120.0
-    items = ReadingQuery().series("aq-1", BASE, BASE + 3_600_000, 100, None)[0]
+    items = DynamoReadingStore().series("aq-1", BASE, BASE + 3_600_000, 100, None)[0]
     assert len(items) == 3
 
 
@@ -72,7 +72,7 @@ def test_latest_is_the_newest_observation_whatever_the_arrival_order(api):
     process_all(api)
     post(api, "/v1/readings", key, {"readings": readings("aq-1", [5, 6], start=BASE)})  # arrives late
     process_all(api)
-    latest = ReadingQuery().latest("aq-1")
+    latest = DynamoReadingStore().latest("aq-1")
     assert latest["values"] == {"pm25": 70} and latest["t"] == BASE + 600_000
 
 
@@ -94,7 +94,7 @@ def test_poison_message_fails_alone_and_the_rest_of_the_batch_is_stored(api):
     poison_id = next(r["messageId"] for r in event["Records"] if r["body"] == "{not json")
     result = api.lambda_.invoke("process_readings", event).payload
     assert result == {"batchItemFailures": [{"itemIdentifier": poison_id}]}
-    assert ReadingQuery().rollup("aq-1", "2026-11-27T08")["count"] == 3
+    assert DynamoReadingStore().rollup("aq-1", "2026-11-27T08")["count"] == 3
 
 
 def test_a_bad_reading_inside_a_good_message_is_kept_with_its_reason(api):
@@ -124,11 +124,11 @@ def test_a_bad_reading_inside_a_good_message_is_kept_with_its_reason(api):
     )
     send_raw([body])
     assert process_all(api) == [{"batchItemFailures": []}]
-    from citybrain.storage.rejections import RejectionStore
+    from citybrain.core.rejections import RejectionStore
 
     kept = RejectionStore().list("test#late-1")
     assert kept[0]["position"] == 1 and kept[0]["errors"][0]["field"] == "values.pm25"
-    assert ReadingQuery().rollup("aq-1", "2026-11-27T08")["count"] == 1
+    assert DynamoReadingStore().rollup("aq-1", "2026-11-27T08")["count"] == 1
 
 
 def test_edge_rejections_are_answered_and_kept(api):
@@ -148,7 +148,7 @@ def test_edge_rejections_are_answered_and_kept(api):
     body = response.json_body
     assert response.status_code == 202 and body["accepted"] == 1
     assert [(r["index"], r["errors"][0]["field"]) for r in body["rejected"]] == [(1, "device_id"), (2, "observed_at")]
-    from citybrain.storage.rejections import RejectionStore
+    from citybrain.core.rejections import RejectionStore
 
     kept = RejectionStore().list(f"http#{body['request_id']}")
     assert [k["position"] for k in kept] == [1, 2]
@@ -196,21 +196,21 @@ def test_concurrent_writers_of_the_same_device_hour_keep_exact_counts(aws_stack)
 
     batch_a = [reading(i, 10.0) for i in range(0, 6)]
     batch_b = [reading(i, 10.0) for i in range(3, 9)]  # overlaps A on 3, 4, 5
-    writer_a, writer_b = ReadingWriter(), ReadingWriter()
-    original = writer_a._read_current
+    writer_a, writer_b = reading_writer(), reading_writer()
+    original = writer_a.store.current
     interleaved = []
 
     def read_then_let_b_commit(*args):
         state = original(*args)
         if not interleaved:
-            interleaved.append(writer_b.store(batch_b))
+            interleaved.append(writer_b.store_readings(batch_b))
         return state
 
-    writer_a._read_current = read_then_let_b_commit
-    result_a = writer_a.store(batch_a)
+    writer_a.store.current = read_then_let_b_commit
+    result_a = writer_a.store_readings(batch_a)
     assert len(interleaved[0].stored) == 6
     assert len(result_a.stored) == 3 and result_a.duplicates == 3
-    rollup = ReadingQuery().rollup("aq-9", HOUR)
+    rollup = DynamoReadingStore().rollup("aq-9", HOUR)
     assert rollup["count"] == 9 and rollup["values"]["pm25"] == {"n": 9, "sum": 90.0, "min": 10.0, "max": 10.0}
 
 
@@ -226,9 +226,9 @@ def test_large_device_hour_spans_several_transactions(aws_stack):
         )
         for i in range(250)
     ]
-    result = ReadingWriter().store(batch)
+    result = reading_writer().store_readings(batch)
     assert len(result.stored) == 250
-    rollup = ReadingQuery().rollup("aq-big", HOUR)
+    rollup = DynamoReadingStore().rollup("aq-big", HOUR)
     assert rollup["count"] == 250 and rollup["values"]["pm25"]["max"] == 249.0
     assert rollup["values"]["pm25"]["sum"] == sum(range(250))
-    assert ReadingQuery().latest("aq-big")["t"] == BASE + 249_000
+    assert DynamoReadingStore().latest("aq-big")["t"] == BASE + 249_000

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from citybrain import timeutil
-from citybrain.readings import Reading
-from citybrain.storage.readings import ReadingQuery, ReadingWriter
+from citybrain.core import timeutil
+from citybrain.sensing.reading_store import DynamoReadingStore
+from citybrain.sensing.readings import Reading
+from tests.integration.helpers import reading_writer
 
 BASE = timeutil.parse_instant("2026-11-27T08:00:00+08:00")
 GAUGE = {
@@ -47,10 +48,10 @@ class Recorder:
 
 def test_rising_water_fires_escalates_and_clears_after_three_normal_readings(aws_stack):
     seen = Recorder()
-    writer = ReadingWriter(on_events=seen)
-    writer.store([level(0, 4.2), level(1, 5.1)], {"wl-1": GAUGE})
-    writer.store([level(2, 6.8)], {"wl-1": GAUGE})
-    writer.store([level(3, 4.0), level(4, 3.9), level(5, 3.8)], {"wl-1": GAUGE})
+    writer = reading_writer(seen)
+    writer.store_readings([level(0, 4.2), level(1, 5.1)], {"wl-1": GAUGE})
+    writer.store_readings([level(2, 6.8)], {"wl-1": GAUGE})
+    writer.store_readings([level(3, 4.0), level(4, 3.9), level(5, 3.8)], {"wl-1": GAUGE})
     assert seen.calls == [
         ("wl-1", [("fire", "water", "high")]),
         ("wl-1", [("fire", "water", "critical")]),
@@ -60,20 +61,20 @@ def test_rising_water_fires_escalates_and_clears_after_three_normal_readings(aws
 
 def test_a_redelivered_batch_fires_nothing_again(aws_stack):
     seen = Recorder()
-    writer = ReadingWriter(on_events=seen)
+    writer = reading_writer(seen)
     batch = [level(0, 5.5), level(1, 5.6)]
-    writer.store(batch, {"wl-1": GAUGE})
-    writer.store(batch, {"wl-1": GAUGE})
+    writer.store_readings(batch, {"wl-1": GAUGE})
+    writer.store_readings(batch, {"wl-1": GAUGE})
     assert seen.calls == [("wl-1", [("fire", "water", "high"), ("fire", "water", "high")])]
 
 
 def test_quiet_readings_leave_no_rule_state_and_call_nobody(aws_stack):
     seen = Recorder()
-    ReadingWriter(on_events=seen).store([level(i, 3.0 + i / 10) for i in range(5)], {"wl-1": GAUGE})
+    reading_writer(seen).store_readings([level(i, 3.0 + i / 10) for i in range(5)], {"wl-1": GAUGE})
     assert seen.calls == []
-    from citybrain.aws import client
-    from citybrain.config import get_settings
-    from citybrain.dynamo import from_item
+    from citybrain.core.aws import client
+    from citybrain.core.config import get_settings
+    from citybrain.core.dynamo import from_item
 
     state = from_item(
         client("dynamodb").get_item(TableName=get_settings().device_state_table, Key={"device_id": {"S": "wl-1"}})[
@@ -90,10 +91,10 @@ def test_air_readings_carry_their_air_quality_index(aws_stack):
         )
         for i, v in enumerate([{"pm25": 20.0, "pm10": 30.0}, {"pm25": 120.0, "pm10": 160.0}])
     ]
-    ReadingWriter().store(readings, {"aq-1": AIR})
-    series = ReadingQuery().series("aq-1", BASE, BASE + 3_600_000, 10, None)[0]
+    reading_writer().store_readings(readings, {"aq-1": AIR})
+    series = DynamoReadingStore().series("aq-1", BASE, BASE + 3_600_000, 10, None)[0]
     assert [s["airQualityIndex"] for s in series] == [30, 158]  # pm10 30 -> IAQI 30; pm25 120 -> 158
     assert series[1]["airQualityLevel"] == "中度污染" and series[1]["primaryPollutant"] == ["pm25"]
-    latest = ReadingQuery().latest("aq-1")
+    latest = DynamoReadingStore().latest("aq-1")
     assert latest["airQualityIndex"] == 158 and latest["airQualityLevelEn"] == "Moderately polluted"
     assert "version" not in latest and "rules" not in latest

@@ -13,9 +13,9 @@ import boto3
 import pytest
 import requests
 
-from citybrain import timeutil
-from citybrain.storage.readings import ReadingQuery
-from citybrain.storage.rejections import RejectionStore
+from citybrain.core import timeutil
+from citybrain.core.rejections import RejectionStore
+from citybrain.sensing.reading_store import DynamoReadingStore
 from tests.conftest import ADMIN_KEY
 from tests.integration.helpers import department, device, post, process_all, receive_event
 
@@ -151,8 +151,8 @@ def test_a_redelivered_notification_does_not_read_the_file_again(api, env_dept):
 
 
 def test_a_crash_midway_is_retried_from_scratch_without_counting_twice(api, env_dept, monkeypatch):
-    from citybrain import uploads
-    from citybrain.storage import queue
+    from citybrain.sensing import queue
+    from citybrain.sensing import reading_files as uploads
 
     monkeypatch.setattr(uploads, "BLOCK_ROWS", 10)  # three blocks out of a small file
     rows = [("ghost", BASE, "1")] + [("aq-1", BASE + i * 1000, str(i)) for i in range(25)]
@@ -181,7 +181,7 @@ def test_a_crash_midway_is_retried_from_scratch_without_counting_twice(api, env_
     assert (report["status"], report["accepted"], report["rejected"]) == ("done", 25, 1)
     assert len(RejectionStore().list(f"upload#{upload['id']}")) == 1
     process_all(api)
-    rollup = ReadingQuery().rollup("aq-1", "2026-11-27T08")
+    rollup = DynamoReadingStore().rollup("aq-1", "2026-11-27T08")
     # the first block was queued twice and stored once
     assert rollup["count"] == 25 and rollup["values"]["pm25"]["sum"] == sum(range(25))
 
@@ -209,7 +209,7 @@ def test_objects_that_name_no_upload_are_ignored(api, env_dept):
 
 
 def test_sample_events_go_through_the_handler(api, env_dept):
-    from citybrain.storage.uploads import DynamoUploadStore
+    from citybrain.uploads.store import DynamoUploadStore
 
     test_event = json.loads((EVENTS / "s3-test-event.json").read_text())
     assert api.lambda_.invoke("process_uploads", test_event).payload == {"batchItemFailures": []}

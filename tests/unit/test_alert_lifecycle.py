@@ -4,11 +4,11 @@ import json
 
 import pytest
 
-from citybrain import alerts
-from citybrain.departments import Principal
-from citybrain.errors import Conflict, Forbidden, ValidationFailed
-from citybrain.rules import engine
-from citybrain.rules.catalogue import Event
+from citybrain.alerts import lifecycle as alerts
+from citybrain.alerts.rules import engine
+from citybrain.alerts.rules.catalogue import Event
+from citybrain.core.errors import Conflict, Forbidden, ValidationFailed
+from citybrain.departments.models import Principal
 
 T0 = 1_768_348_800_000  # 2026-01-14T08:00:00+08:00
 STEP = 600_000

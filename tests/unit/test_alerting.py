@@ -3,11 +3,12 @@ event, and offline alerts resolving on a reading delivered late."""
 
 import pytest
 
-from citybrain import alerts, timeutil
-from citybrain.alerting import _counted_by, parse_query
-from citybrain.errors import ValidationFailed
-from citybrain.rules import offline
-from citybrain.rules.catalogue import Event
+from citybrain.alerts import lifecycle as alerts
+from citybrain.alerts.rules import offline
+from citybrain.alerts.rules.catalogue import Event
+from citybrain.alerts.service import _counted_by, parse_query
+from citybrain.core import timeutil
+from citybrain.core.errors import ValidationFailed
 
 T0 = timeutil.parse_instant("2026-11-27T08:00:00+08:00")
 MINUTE = 60_000

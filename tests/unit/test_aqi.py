@@ -5,8 +5,8 @@ from fractions import Fraction
 
 import pytest
 
-from citybrain.rules import aqi
-from citybrain.rules.aqi import air_quality, iaqi, level
+from citybrain.sensing import aqi
+from citybrain.sensing.aqi import air_quality, iaqi, level
 
 STEPS = (0, 50, 100, 150, 200, 300, 400, 500)
 TABLE_1 = {  # the standard's values, typed in again rather than read from the module

@@ -2,9 +2,10 @@
 
 import pytest
 
+from citybrain.exchange.loads import DatasetColumns
 from citybrain.exchange.schema import DatasetSchema, RecordValidator
-from citybrain.exchange.uploads import DatasetColumns
-from citybrain.uploads import LineReader, UnreadableUpload, rows_of
+from citybrain.files.decoding import LineReader, UnreadableFile
+from citybrain.files.tables import rows_of
 
 SCHEMA = DatasetSchema.model_validate(
     [
@@ -65,5 +66,5 @@ def test_extra_cells_are_a_row_error():
     ],
 )
 def test_a_header_that_does_not_fit_the_schema_makes_the_file_unreadable(header, problem):
-    with pytest.raises(UnreadableUpload, match=problem):
+    with pytest.raises(UnreadableFile, match=problem):
         rows(header + "\n1,2,3\n")

@@ -1,8 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
+from citybrain.core.errors import ValidationFailed
 from citybrain.exchange.catalog import DatasetIn, DatasetPatch
-from citybrain.errors import ValidationFailed
 from citybrain.exchange.schema import DatasetSchema, RecordValidator, records_checksum
 
 SCHEMA = DatasetSchema.model_validate(

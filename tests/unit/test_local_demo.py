@@ -4,10 +4,11 @@ import random
 from datetime import datetime, timedelta
 from statistics import mean
 
-from citybrain.devices import DeviceIn
-from citybrain.readings import check_values
-from citybrain.timeutil import LOCAL_TZ
-from citybrain.vocabulary import DeviceType, Town
+from citybrain.core.timeutil import LOCAL_TZ
+from citybrain.core.vocabulary import Town
+from citybrain.sensing.devices import DeviceIn
+from citybrain.sensing.readings import check_values
+from citybrain.sensing.vocabulary import DeviceType
 from infra.local.demo import DEPARTMENTS, Episode, Simulator, district
 
 
@@ -76,7 +77,7 @@ def test_a_flood_episode_crosses_the_warning_level_and_recedes():
 
 
 def test_a_quickened_demo_opens_with_a_severe_episode_that_passes_high_before_critical():
-    from citybrain.rules.aqi import air_quality
+    from citybrain.sensing.aqi import air_quality
     from infra.local.demo import INTERVALS, plan_episode
 
     devices = district()

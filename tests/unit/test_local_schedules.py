@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from chalice import Cron, Rate
 
-from citybrain.timeutil import LOCAL_TZ
+from citybrain.core.timeutil import LOCAL_TZ
 from infra.local.schedules import ScheduleError, parse
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from citybrain import timeutil
-from citybrain.rules import noise
-from citybrain.rules.catalogue import NORMAL, Finding
+from citybrain.alerts.rules import noise
+from citybrain.alerts.rules.catalogue import NORMAL, Finding
+from citybrain.core import timeutil
 
 TABLE_1 = {"0": (50, 40), "1": (55, 45), "2": (60, 50), "3": (65, 55), "4a": (70, 55), "4b": (70, 60)}
 

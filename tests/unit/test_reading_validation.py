@@ -1,8 +1,8 @@
 import pytest
 
-from citybrain import timeutil
-from citybrain.readings import ReadingValidator, check_values
-from citybrain.vocabulary import DeviceType
+from citybrain.core import timeutil
+from citybrain.sensing.readings import ReadingValidator, check_values
+from citybrain.sensing.vocabulary import DeviceType
 
 NOW = timeutil.parse_instant("2026-11-27T12:00:00+08:00")
 DEVICES = {

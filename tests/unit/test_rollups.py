@@ -1,4 +1,4 @@
-from citybrain import rollups
+from citybrain.sensing import rollups
 
 
 def test_fold_counts_sums_and_extremes_per_value():

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from citybrain.rules import engine
+from citybrain.alerts.rules import engine
 
 T0 = 1_768_348_800_000  # 2026-01-14T08:00:00+08:00
 STEP = 600_000

@@ -1,6 +1,6 @@
 """Offline: the scheduled check, and the reading that resolves it."""
 
-from citybrain.rules import engine, offline
+from citybrain.alerts.rules import engine, offline
 
 NOW = 1_768_348_800_000
 MIN = 60_000

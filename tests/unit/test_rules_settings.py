@@ -3,9 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
-from citybrain.devices import DeviceIn
-from citybrain.errors import field_errors
-from citybrain.rules import settings
+from citybrain.alerts.rules import settings
+from citybrain.core.errors import field_errors
+from citybrain.sensing.devices import DeviceIn
 
 
 def device(type_="air_quality", **extra):
@@ -101,7 +101,7 @@ def test_each_type_takes_its_own_settings(type_, rules):
 
 
 def test_every_setting_has_a_default_a_type_and_a_field():
-    from citybrain.devices import RuleSettings
+    from citybrain.sensing.devices import RuleSettings
 
     assert set(settings.DEFAULTS) == set(settings.APPLIES_TO) == set(RuleSettings.model_fields)
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from citybrain.rules import engine, structure
-from citybrain.rules.catalogue import NORMAL
-from citybrain.rules.settings import DEFAULTS
+from citybrain.alerts.rules import engine, structure
+from citybrain.alerts.rules.catalogue import NORMAL
+from citybrain.alerts.rules.settings import DEFAULTS
 
 T0 = 1_768_348_800_000
 HOUR = 3_600_000

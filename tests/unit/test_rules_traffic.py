@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from citybrain.rules import engine, traffic
-from citybrain.rules.catalogue import NORMAL, PENDING
-from citybrain.rules.settings import DEFAULTS
+from citybrain.alerts.rules import engine, traffic
+from citybrain.alerts.rules.catalogue import NORMAL, PENDING
+from citybrain.alerts.rules.settings import DEFAULTS
 
 T0 = 1_768_348_800_000
 STEP = 600_000

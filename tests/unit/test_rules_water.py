@@ -2,8 +2,8 @@
 
 import pytest
 
-from citybrain.rules import engine, water
-from citybrain.rules.catalogue import NORMAL
+from citybrain.alerts.rules import engine, water
+from citybrain.alerts.rules.catalogue import NORMAL
 
 LEVELS = {"warning": 5.6, "guarantee": 7.2}
 T0 = 1_768_348_800_000  # 2026-01-14T08:00:00+08:00

@@ -1,6 +1,6 @@
 import pytest
 
-from citybrain import timeutil
+from citybrain.core import timeutil
 
 
 def test_iso_with_offset():

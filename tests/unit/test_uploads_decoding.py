@@ -4,7 +4,7 @@ import codecs
 
 import pytest
 
-from citybrain.uploads import MAX_LINE_BYTES, SNIFF_BYTES, LineReader, UnreadableUpload, detect_encoding
+from citybrain.files.decoding import MAX_LINE_BYTES, SNIFF_BYTES, LineReader, UnreadableFile, detect_encoding
 
 TEXT = "device_id,observed_at,pm25\n桂城-aq-1,2026-11-27T08:00:00+08:00,35\n大沥 站,2026-11-27T09:00:00+08:00,12.5\n"
 
@@ -111,5 +111,5 @@ def test_an_over_long_line_is_one_problem_and_memory_is_not_spent_on_it():
     ],
 )
 def test_binary_and_unsupported_files_are_refused_with_a_reason(head, reason):
-    with pytest.raises(UnreadableUpload, match=reason.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+    with pytest.raises(UnreadableFile, match=reason.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         lines(head + b"\x00" * 100)

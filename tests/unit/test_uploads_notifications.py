@@ -7,7 +7,14 @@ from urllib.parse import quote_plus
 import pytest
 from pydantic import ValidationError
 
-from citybrain.uploads import BadNotification, UploadIn, decode_key, parse_s3_notification, upload_id_of_key, upload_key
+from citybrain.uploads.models import (
+    BadNotification,
+    UploadIn,
+    decode_key,
+    parse_s3_notification,
+    upload_id_of_key,
+    upload_key,
+)
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 KEY = "uploads/environment/6f1c2a9e-3b4d-4e5f-8a7b-9c0d1e2f3a4b/桂城街道 空气质量 2026-11-27.csv"

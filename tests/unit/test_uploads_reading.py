@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from citybrain import timeutil
-from citybrain.uploads import BLOCK_ROWS, MAX_LINE_BYTES, SAMPLE_ERRORS, UnreadableUpload, read_upload
+from citybrain.core import timeutil
+from citybrain.files.decoding import MAX_LINE_BYTES, UnreadableFile
+from citybrain.sensing.reading_files import read_upload
+from citybrain.uploads.models import BLOCK_ROWS, SAMPLE_ERRORS
 
 NOW = timeutil.parse_instant("2026-11-27T12:00:00+08:00")
 DEVICES = {
@@ -141,7 +143,7 @@ def test_header_names_are_matched_whatever_their_case_and_order():
 )
 def test_files_that_cannot_be_read_as_a_whole_fail_with_a_reason(data, reason):
     sink = Sink()
-    with pytest.raises(UnreadableUpload, match=reason):
+    with pytest.raises(UnreadableFile, match=reason):
         sink.read(data)
     assert sink.forwarded == [] and sink.rejections == []
 
@@ -162,7 +164,7 @@ def test_json_lines_rows_are_read_like_the_http_api_body():
 
 
 def test_a_jsonl_file_whose_first_line_is_no_json_object_fails():
-    with pytest.raises(UnreadableUpload, match="not JSON Lines"):
+    with pytest.raises(UnreadableFile, match="not JSON Lines"):
         Sink().read("device_id,observed_at,pm25\naq-1,1,2\n", filename="x.ndjson")
 
 

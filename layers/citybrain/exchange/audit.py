@@ -14,12 +14,11 @@ between appends, which makes the usual append a single write.
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Protocol
 
-from citybrain import timeutil
+from citybrain.core import timeutil
+from citybrain.core.retry import pause
 from citybrain.exchange.schema import canonical, digest
 
 GENESIS = "0" * 64
@@ -148,7 +147,7 @@ class AuditLog:
                 self._head = (entry["seq"], entry["hash"])
                 return entry
             self._head = None  # someone appended first: read the head again
-            time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))
+            pause(attempt, 0.005, 0.05)
         raise RuntimeError(f"audit append lost the race {MAX_ATTEMPTS} times in a row")
 
     def verify(self) -> dict[str, Any]:

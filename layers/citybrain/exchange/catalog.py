@@ -18,12 +18,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from citybrain import timeutil
-from citybrain.departments import Principal
-from citybrain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from citybrain.core import paging, timeutil
+from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from citybrain.core.vocabulary import Town
+from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditLog, RequestFacts
 from citybrain.exchange.schema import DatasetSchema
-from citybrain.vocabulary import Town
 
 DATASET_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"
 RECORD_SHARDS = 16  # partitions a dataset's records spread over (write throughput of bulk loads)
@@ -317,9 +317,7 @@ class Catalog:
             try:
                 after = (-int(cursor["i"]), str(cursor["id"]))
             except (KeyError, TypeError, ValueError):
-                raise ValidationFailed(
-                    "invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}]
-                ) from None
+                raise paging.bad_cursor() from None
             start = next((n for n, e in enumerate(found) if e.order > after), len(found))
         page = found[start : start + limit]
         records = self.store.get_many([e.id for e in page])

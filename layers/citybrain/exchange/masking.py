@@ -17,7 +17,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from citybrain.vocabulary import Town
+from citybrain.core.vocabulary import Town
 
 # GB 11643-1999: weight of position i is 2^(17-i) mod 11; the check code is
 # "10X98765432"[sum mod 11].

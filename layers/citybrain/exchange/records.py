@@ -17,15 +17,15 @@ import secrets
 import time
 from typing import Any, Callable, Protocol
 
-from citybrain import paging, timeutil
-from citybrain.departments import Principal
-from citybrain.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from citybrain.core import paging, timeutil
+from citybrain.core.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
+from citybrain.departments.models import Principal
 from citybrain.exchange import masking
+from citybrain.exchange.access import Access, Entitlement
 from citybrain.exchange.audit import AuditLog, RequestFacts
 from citybrain.exchange.catalog import Catalog
-from citybrain.exchange.grants import Access, Entitlement
-from citybrain.exchange.schema import BadValue, DatasetSchema, RecordValidator, digest, parse_filter, records_checksum
 from citybrain.exchange.rows import Position, row_key
+from citybrain.exchange.schema import BadValue, DatasetSchema, RecordValidator, digest, parse_filter, records_checksum
 
 MAX_BATCH = 1000  # records per POST (API Gateway takes 6 MB of body at most)
 LEASE_MS = 5 * 60_000  # a load that dies holding the lease blocks others this long

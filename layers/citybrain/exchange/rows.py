@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from citybrain.errors import ValidationFailed
+from citybrain.core import paging
 
 ROW = re.compile(r"^[0-9a-f]{32}$")
 
@@ -49,7 +49,5 @@ class Position:
             or (row is not None and not (isinstance(row, str) and ROW.match(row)))
             or set(cursor) - {"s", "r"}
         ):
-            raise ValidationFailed(
-                "invalid cursor", [{"field": "cursor", "message": "not a cursor this dataset returned"}]
-            )
+            raise paging.bad_cursor()
         return cls(shard, row)

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from citybrain import timeutil
+from citybrain.core import timeutil
 from citybrain.exchange import masking
 
 FIELD_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"

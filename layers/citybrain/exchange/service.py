@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from citybrain import paging
-from citybrain.departments import Principal
-from citybrain.errors import ValidationFailed
+from citybrain.core import paging
+from citybrain.departments.models import Principal
 from citybrain.exchange import dcat
+from citybrain.exchange.access import Access
 from citybrain.exchange.audit import AuditLog
 from citybrain.exchange.catalog import Catalog
-from citybrain.exchange.grants import Access
 from citybrain.exchange.records import Records
 from citybrain.exchange.stats import ExchangeStats
 
@@ -34,7 +33,7 @@ class Exchange:
         cursor = paging.decode_cursor(params.get("cursor"))
         below = cursor.get("below") if cursor else None
         if below is not None and (not isinstance(below, int) or isinstance(below, bool) or below < 1):
-            raise ValidationFailed("invalid cursor", [{"field": "cursor", "message": "not a cursor this API returned"}])
+            raise paging.bad_cursor()
         since = paging.parse_instant(params, "from")
         until = paging.parse_instant(params, "to")
         dataset, actor = params.get("dataset") or None, params.get("actor") or None
@@ -100,19 +99,3 @@ def _merge(
     if len(known) > limit:
         return page, page[-1]["seq"]
     return page, floor
-
-
-def build() -> Exchange:
-    from citybrain.storage.exchange_access import DynamoAccessStore
-    from citybrain.storage.exchange_audit import DynamoAuditStore
-    from citybrain.storage.exchange_catalog import DynamoCatalogStore
-    from citybrain.storage.exchange_records import DynamoRecordStore
-    from citybrain.storage.exchange_stats import DynamoStatsStore
-    from citybrain.storage.rejections import RejectionStore
-
-    audit = AuditLog(DynamoAuditStore())
-    stats = ExchangeStats(DynamoStatsStore())
-    catalog = Catalog(DynamoCatalogStore(), audit, stats.count)
-    access = Access(catalog, DynamoAccessStore(), audit, stats.count)
-    records = Records(catalog, access, DynamoRecordStore(), audit, RejectionStore().record, stats.count)
-    return Exchange(catalog, access, records, audit, stats)

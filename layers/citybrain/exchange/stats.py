@@ -15,10 +15,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any, Iterable, Protocol
 
-from citybrain import timeutil
-from citybrain.departments import Principal
-from citybrain.errors import ValidationFailed
-from citybrain.observability import logger
+from citybrain.core import timeutil
+from citybrain.core.errors import ValidationFailed
+from citybrain.core.observability import logger
+from citybrain.departments.models import Principal
 
 DEPARTMENT_COUNTERS = (
     "datasets_published",

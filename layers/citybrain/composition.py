@@ -1,0 +1,148 @@
+"""The one place where stores meet services: each service wired to its AWS-backed
+stores, built on first use (so a function pays only for what it calls, and no
+client is made at import time). Handlers in functions/ call these, never stores."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from citybrain.alerts.service import AlertService
+    from citybrain.departments.service import Departments
+    from citybrain.exchange.service import Exchange
+    from citybrain.sensing.devices import Devices
+    from citybrain.sensing.ingest import ReadingIngest
+    from citybrain.sensing.pipeline import ReadingPipeline
+    from citybrain.uploads.service import UploadIntake, Uploads
+
+
+@functools.cache
+def departments() -> Departments:
+    from citybrain.departments.service import Departments
+    from citybrain.departments.store import DynamoDepartmentStore
+
+    return Departments(DynamoDepartmentStore())
+
+
+@functools.cache
+def devices() -> Devices:
+    from citybrain.sensing.device_store import DynamoDeviceStore
+    from citybrain.sensing.devices import Devices
+    from citybrain.sensing.reading_store import DynamoReadingStore
+
+    return Devices(DynamoDeviceStore(), DynamoReadingStore())
+
+
+@functools.cache
+def reading_ingest() -> ReadingIngest:
+    from citybrain.core.config import get_settings
+    from citybrain.core.rejections import RejectionStore
+    from citybrain.sensing.ingest import ReadingIngest
+    from citybrain.sensing.queue import enqueue_readings
+
+    return ReadingIngest(
+        devices().store.get_many, enqueue_readings, RejectionStore().record, get_settings().max_future_skew_seconds * 1000
+    )
+
+
+@functools.cache
+def reading_pipeline() -> ReadingPipeline:
+    from citybrain.core.rejections import RejectionStore
+    from citybrain.sensing.archive import archive_readings
+    from citybrain.sensing.pipeline import ReadingPipeline
+    from citybrain.sensing.reading_store import DynamoReadingStore
+
+    return ReadingPipeline(
+        DynamoReadingStore(), RejectionStore(), archive_readings, devices().store.get_many, alert_service().apply
+    )
+
+
+@functools.cache
+def alert_service() -> AlertService:
+    from citybrain.alerts.notifications import SnsPublisher
+    from citybrain.alerts.service import AlertService
+    from citybrain.alerts.store import AlertStore
+    from citybrain.sensing.sweep_store import DeviceSweep
+
+    return AlertService(AlertStore(), SnsPublisher(), DeviceSweep())
+
+
+@functools.cache
+def exchange() -> Exchange:
+    from citybrain.core.rejections import RejectionStore
+    from citybrain.exchange.access import Access
+    from citybrain.exchange.access_store import DynamoAccessStore
+    from citybrain.exchange.audit import AuditLog
+    from citybrain.exchange.audit_store import DynamoAuditStore
+    from citybrain.exchange.catalog import Catalog
+    from citybrain.exchange.catalog_store import DynamoCatalogStore
+    from citybrain.exchange.record_store import DynamoRecordStore
+    from citybrain.exchange.records import Records
+    from citybrain.exchange.service import Exchange
+    from citybrain.exchange.stats import ExchangeStats
+    from citybrain.exchange.stats_store import DynamoStatsStore
+
+    audit = AuditLog(DynamoAuditStore())
+    stats = ExchangeStats(DynamoStatsStore())
+    catalog = Catalog(DynamoCatalogStore(), audit, stats.count)
+    access = Access(catalog, DynamoAccessStore(), audit, stats.count)
+    records = Records(catalog, access, DynamoRecordStore(), audit, RejectionStore().record, stats.count)
+    return Exchange(catalog, access, records, audit, stats)
+
+
+@functools.cache
+def uploads() -> Uploads:
+    from citybrain.core.config import get_settings
+    from citybrain.uploads.service import Uploads
+    from citybrain.uploads.store import DynamoUploadStore, presign_put
+
+    return Uploads(DynamoUploadStore(), presign_put, get_settings().upload_url_expiry_seconds, _check_load_target)
+
+
+def _check_load_target(principal, dataset_id, request) -> None:
+    # Imported here: announcing a file of readings never loads the exchange.
+    from citybrain.exchange.loads import check_target
+
+    check_target(exchange().records, principal, dataset_id, request)
+
+
+@functools.cache
+def upload_intake() -> UploadIntake:
+    from citybrain.core.config import get_settings
+    from citybrain.core.rejections import RejectionStore
+    from citybrain.sensing import queue
+    from citybrain.sensing.reading_files import ReadingFiles
+    from citybrain.uploads.service import UploadIntake
+    from citybrain.uploads.store import DynamoUploadStore, open_object
+
+    rejections = RejectionStore()
+    read_readings = ReadingFiles(
+        devices().store.get_many,
+        lambda readings, source, known: queue.send_messages(queue.pack_messages(readings, source, known)),
+        rejections.record,
+        get_settings().max_future_skew_seconds * 1000,
+    )
+    return UploadIntake(DynamoUploadStore(), open_object, read_readings, rejections.forget, _load_dataset)
+
+
+def _load_dataset(chunks, upload, s3_object, source):
+    # Imported here: a file of readings never loads the exchange.
+    from citybrain.core.rejections import RejectionStore
+    from citybrain.exchange.loads import DatasetUpload
+
+    return DatasetUpload(exchange().records, RejectionStore().record).read(chunks, upload, s3_object, source)
+
+
+def reset() -> None:
+    for factory in (
+        departments,
+        devices,
+        reading_ingest,
+        reading_pipeline,
+        alert_service,
+        exchange,
+        uploads,
+        upload_intake,
+    ):
+        factory.cache_clear()

@@ -1,0 +1,163 @@
+"""Input rules every route shares (README, "Input rules").
+
+- A body is UTF-8 JSON of at most MAX_BODY_BYTES (413) nested at most MAX_DEPTH
+  levels (400): a parser that recurses must never meet a body 10,000 levels deep.
+- Strings are valid Unicode: a lone surrogate (JSON's "\\ud800") cannot be
+  encoded as UTF-8, stored or hashed, so it is a 400 naming the field.
+- Numbers are finite: NaN, Infinity and numbers too large for a double
+  (1e400) are a 400 naming the field; booleans are never numbers (models use
+  strict types for that).
+- Names and titles carry no control characters (C0, C1, DEL), no bidirectional
+  overrides or isolates and no zero-width characters (`Name` below).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+from citybrain.core.errors import PayloadTooLarge, ValidationFailed
+
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+MAX_DEPTH = 32
+
+# C0 and C1 controls, DEL, zero-width characters, bidirectional marks, overrides and isolates, BOM.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_text(value: str) -> bool:
+    """Valid Unicode: no lone surrogate."""
+    return _SURROGATE.search(value) is None
+
+
+def one_of(name: str, value: str, allowed: Iterable[str]) -> str:
+    """`value` if it is one of `allowed`, else a 400 naming the parameter and listing them."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise ValidationFailed(
+            f"unknown {name} {value!r}", [{"field": name, "message": f"one of: {', '.join(allowed)}"}]
+        )
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text)
+    return value
+
+
+def parse_body(raw: bytes | str | None) -> Any:
+    """The request body as JSON under the rules above; every breach is a ClientError naming where."""
+    if not raw:
+        raise ValidationFailed("a JSON body is required", [{"field": "body", "message": "empty"}])
+    size = len(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
+    if size > MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"the body is {size} bytes; at most {MAX_BODY_BYTES}",
+            [{"field": "body", "message": f"at most {MAX_BODY_BYTES} bytes"}],
+        )
+    text = raw
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed("body is not UTF-8", [{"field": "body", "message": str(exc)}]) from None
+    assert isinstance(text, str)
+    depth = _nesting(text)
+    if depth > MAX_DEPTH:
+        raise ValidationFailed(
+            "body is nested too deeply", [{"field": "body", "message": f"nested at most {MAX_DEPTH} levels"}]
+        )
+    try:
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except _NotFinite as exc:
+        raise ValidationFailed(
+            "numbers must be finite", [{"field": "body", "message": f"not a finite number: {str(exc)[:40]}"}]
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise ValidationFailed("body is not valid JSON", [{"field": "body", "message": str(exc)[:200]}]) from None
+    problem = _first_problem(body, ())
+    if problem:
+        where, message = problem
+        raise ValidationFailed("invalid request body", [{"field": ".".join(map(str, where)) or "body", "message": message}])
+    return body
+
+
+def _nesting(text: str) -> int:
+    """The deepest nesting of [ and { outside strings (cheap: one pass, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _first_problem(value: Any, where: tuple[Any, ...]) -> tuple[tuple[Any, ...], str] | None:
+    """The first string that is not valid Unicode (key or value), with its path."""
+    if isinstance(value, str):
+        return None if is_text(value) else (where, "not valid Unicode (a lone surrogate)")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not is_text(key):
+                return (*where, key.encode("utf-8", "replace").decode()), "a key that is not valid Unicode"
+            found = _first_problem(item, (*where, key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_problem(item, (*where, index))
+            if found:
+                return found
+    return None
+
+
+def check_query(params: dict[str, str]) -> dict[str, str]:
+    """Query parameters (and path parameters) are text too."""
+    for name, value in params.items():
+        if not is_text(name) or not is_text(value):
+            field = name if is_text(name) else "query"
+            raise ValidationFailed(
+                "invalid query parameter", [{"field": field, "message": "not valid Unicode (a lone surrogate)"}]
+            )
+    return params
+
+
+def _visible(value: str) -> str:
+    if _INVISIBLE.search(value):
+        raise ValueError("must not contain control, zero-width or bidirectional-override characters")
+    return value
+
+
+# A name or a title: what a person reads in a list.
+Name = Annotated[str, AfterValidator(_visible)]

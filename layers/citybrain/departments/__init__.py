@@ -1,0 +1,1 @@
+"""Departments, their API keys, and the principal a request acts as."""

@@ -1,0 +1,375 @@
+"""The readings pipeline: one readings-queue message in, its readings stored exactly once.
+
+The whole flow of a reading after the queue is here, in order:
+
+1. parse the message; a reading that no longer validates goes to the rejections
+   with its reason (a message that cannot be read at all raises, so the batch
+   processor reports it failed and SQS redelivers it, then parks it in the DLQ);
+2. read the current state: the rollups and the latest states it touches (one
+   consistent BatchGetItem);
+3. derive the indicators of each reading (the AQI of an air reading);
+4. evaluate the alert rules on the readings newer than the device's latest
+   (late or redelivered readings are stored but fire nothing);
+5. plan the alert effects: the rules' events reach the alert service *before*
+   the transaction that moves the rule state commits, so a crash in between
+   repeats them on redelivery, and the alert service makes a repeat harmless;
+6. commit: readings, rollups and latest states in transactions of up to 100
+   actions (citybrain.sensing.reading_store); what lost a race is re-read and
+   planned again, what was stored before is counted as a duplicate;
+7. archive the message's readings (named by content: a redelivery rewrites the
+   same object).
+
+Rules cost no request while nothing fires: the rule state rides in the device's
+latest state, and the device profiles travel with the message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from citybrain.core import timeutil
+from citybrain.core.errors import field_errors
+from citybrain.core.retry import pause
+from citybrain.sensing import rollups
+from citybrain.sensing.readings import CommitConflict, Reading, RollupKey, Write, check_values
+from citybrain.sensing.vocabulary import DeviceType
+
+MAX_ATTEMPTS = 8
+TRANSACTION_LIMIT = 100  # DynamoDB's limit of actions per transaction
+
+
+class ReadingStore(Protocol):
+    def current(
+        self, rollup_keys: list[RollupKey], devices: list[str]
+    ) -> tuple[dict[RollupKey, dict[str, Any]], dict[str, dict[str, Any]]]: ...
+    def commit(self, writes: list[Write]) -> CommitConflict | None: ...
+
+
+class RejectionRecorder(Protocol):
+    def record(self, source: str, rejections: list[dict[str, Any]]) -> None: ...
+
+
+# (device record, the rules' events) -> None; raises if the alerts could not be stored
+AlertEffects = Callable[[dict[str, Any], list[Any]], None]
+
+
+class PoisonMessage(ValueError):
+    pass
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    source: dict[str, Any]
+    readings: list[dict[str, Any]]
+    devices: dict[str, dict[str, Any]] = {}  # registry records of the devices, as the ingest saw them
+
+
+@dataclass
+class ProcessOutcome:
+    stored: int
+    duplicates: int
+    rejected: int
+
+
+@dataclass
+class StoreResult:
+    stored: list[Reading] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def parse_message(body: str) -> tuple[Envelope, list[Reading], list[dict[str, Any]]]:
+    try:
+        envelope = Envelope.model_validate_json(body)
+    except ValidationError as exc:
+        raise PoisonMessage(f"unreadable readings message: {field_errors(exc)[:3]}") from None
+    good: list[Reading] = []
+    rejected: list[dict[str, Any]] = []
+    for position, raw in enumerate(envelope.readings):
+        try:
+            reading = Reading.model_validate(raw)
+        except ValidationError as exc:
+            rejected.append({"position": position, "errors": field_errors(exc), "raw": raw})
+            continue
+        errors = check_values(reading.type, reading.values)
+        if errors:
+            rejected.append({"position": position, "errors": errors, "raw": raw})
+        else:
+            good.append(reading)
+    return envelope, good, rejected
+
+
+def message_body(record: dict[str, Any]) -> str:
+    return record["body"] if isinstance(record.get("body"), str) else json.dumps(record.get("body"))
+
+
+class ReadingPipeline:
+    def __init__(
+        self,
+        store: ReadingStore,
+        rejections: RejectionRecorder,
+        archive: Callable[[list[Reading]], Any],
+        get_devices: Callable[[list[str]], dict[str, dict[str, Any]]],
+        alert_effects: AlertEffects | None = None,
+    ) -> None:
+        self.store = store
+        self.rejections = rejections
+        self.archive = archive  # (readings) -> objects written
+        self.get_devices = get_devices  # (ids) -> {id: device record}
+        self.alert_effects = alert_effects
+
+    def process(self, body: str, message_id: str) -> ProcessOutcome:
+        envelope, good, rejected = parse_message(body)
+        source = envelope.source.get("id") or message_id
+        if rejected:
+            self.rejections.record(f"{envelope.source.get('kind', 'message')}#{source}", rejected)
+        devices = dict(envelope.devices)
+        missing = sorted({r.device_id for r in good} - devices.keys())
+        if missing:  # a message from elsewhere than the ingest path: one lookup for the rules
+            devices.update(self.get_devices(missing))
+        result = self.store_readings(good, devices)
+        if good:
+            # All valid readings, not only the new ones: the archive object is
+            # named by content, so a redelivery rewrites it whole.
+            self.archive(good)
+        return ProcessOutcome(stored=len(result.stored), duplicates=result.duplicates, rejected=len(rejected))
+
+    def store_readings(
+        self, readings: list[Reading], devices: Mapping[str, dict[str, Any]] | None = None
+    ) -> StoreResult:
+        """Store readings; `devices` (id -> registry record) enables the rules and alerts."""
+        result = StoreResult()
+        unique: dict[tuple[str, int], Reading] = {}
+        for reading in readings:
+            if reading.key in unique:
+                result.duplicates += 1
+            else:
+                unique[reading.key] = reading
+        pending = sorted(unique.values(), key=lambda r: (r.device_id, r.t))
+        if not pending:
+            return result
+        # Every reading of a device in this batch, in time order: the rules see all of
+        # them that are newer than the stored state, even those committed by an earlier
+        # transaction of this batch (the state moves only with the device's newest).
+        series: dict[str, list[Reading]] = {}
+        for reading in pending:
+            series.setdefault(reading.device_id, []).append(reading)
+        context = _Context(devices or {}, series, {r.key: _derive(r) for r in pending})
+
+        rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
+        rollup_state, device_state = self.store.current(rollup_keys, sorted(series))
+
+        for attempt in range(MAX_ATTEMPTS):
+            transactions = _plan(pending)
+            retry: list[Reading] = []
+            for index, chunks in enumerate(transactions):
+                planned = self._writes(chunks, rollup_state, device_state, context)
+                if self.alert_effects:
+                    for device_id, events in planned.events:
+                        self.alert_effects(context.devices[device_id], events)
+                conflict = self.store.commit(planned.writes)
+                if conflict is None:
+                    for chunk in chunks:
+                        result.stored.extend(chunk.readings)
+                    rollup_state.update(planned.rollups)
+                    device_state.update(planned.states)
+                    continue
+                result.duplicates += len(conflict.duplicates)
+                for later in transactions[index:]:
+                    for chunk in later:
+                        retry.extend(r for r in chunk.readings if r.key not in conflict.duplicates)
+                if conflict.stale_rollups or conflict.stale_states:
+                    fresh_rollups, fresh_states = self.store.current(
+                        sorted(conflict.stale_rollups), sorted(conflict.stale_states)
+                    )
+                    for key in conflict.stale_rollups:
+                        rollup_state[key] = fresh_rollups.get(key)  # type: ignore[assignment]
+                    for device in conflict.stale_states:
+                        device_state[device] = fresh_states.get(device)  # type: ignore[assignment]
+                if conflict.busy:
+                    pause(attempt)
+                break
+            pending = retry
+            if not pending:
+                break
+        else:
+            raise RuntimeError(f"could not store {len(pending)} readings after {MAX_ATTEMPTS} attempts")
+        return result
+
+    # -- deciding what one transaction writes ------------------------------------------------
+    def _writes(
+        self,
+        chunks: list[_Chunk],
+        rollup_state: dict[RollupKey, dict[str, Any] | None],
+        device_state: dict[str, dict[str, Any] | None],
+        context: _Context,
+    ) -> _Planned:
+        planned = _Planned()
+        now = timeutil.local_iso(timeutil.now_ms())
+        for chunk in chunks:
+            for reading in chunk.readings:
+                item = {
+                    "device_id": reading.device_id,
+                    "t": reading.t,
+                    "observed_at": timeutil.local_iso(reading.t),
+                    "values": reading.values,
+                    "derived": context.derived[reading.key],
+                }
+                planned.writes.append(Write("reading", reading.key, item))
+            key = (chunk.device_id, chunk.hour)
+            current = rollup_state.get(key)
+            rollup = _copy_rollup(current) if current else rollups.new_rollup()
+            rollups.fold(rollup, (r.values for r in chunk.readings))
+            first = chunk.readings[0]
+            item = {
+                "device_id": chunk.device_id,
+                "hour": chunk.hour,
+                "count": rollup["count"],
+                "values": rollup["values"],
+                "type": first.type.value,
+                "domain": first.domain,
+                "town": first.town,
+                "updated_at": now,
+            }
+            planned.rollups[key] = planned.add("rollup", key, item, current)
+            if chunk.carries_state:
+                self._next_state(chunk, device_state.get(chunk.device_id), context, now, planned)
+        return planned
+
+    def _next_state(
+        self, chunk: _Chunk, state: dict[str, Any] | None, context: _Context, now: str, planned: _Planned
+    ) -> None:
+        newest = max(chunk.readings, key=lambda r: r.t)
+        if state is not None and newest.t <= state.get("t", -1):
+            return  # late: the latest state stays
+        new_state = {
+            **(state or {}),
+            "device_id": chunk.device_id,
+            "t": newest.t,
+            "observed_at": timeutil.local_iso(newest.t),
+            "values": newest.values,
+            "received_at": now,
+        }
+        new_state.pop("derived", None)
+        derived = context.derived[newest.key]
+        if derived:
+            new_state["derived"] = derived
+        device = context.devices.get(chunk.device_id)
+        if device is not None:
+            rules, events = _evaluate(device, state, context.series[chunk.device_id], context.derived)
+            new_state.pop("rules", None)
+            if rules:
+                new_state["rules"] = rules
+            if events:
+                planned.events.append((chunk.device_id, events))
+        planned.states[chunk.device_id] = planned.add("state", chunk.device_id, new_state, state)
+
+
+@dataclass
+class _Chunk:
+    """Readings of one device in one local hour, written with their rollup."""
+
+    device_id: str
+    hour: str
+    readings: list[Reading]
+    carries_state: bool = False
+
+
+@dataclass
+class _Context:
+    devices: Mapping[str, dict[str, Any]]
+    series: dict[str, list[Reading]]
+    derived: dict[tuple[str, int], dict[str, Any] | None]
+
+
+@dataclass
+class _Planned:
+    """What a transaction will have written once it commits."""
+
+    writes: list[Write] = field(default_factory=list)
+    rollups: dict[RollupKey, dict[str, Any]] = field(default_factory=dict)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[tuple[str, list[Any]]] = field(default_factory=list)
+
+    def add(self, kind: Any, key: Any, item: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+        """A versioned write replacing `current`; returns the item as it will be stored."""
+        version = (current or {}).get("version", 0)
+        written = {**item, "version": version + 1}
+        self.writes.append(Write(kind, key, written, None if current is None else version))
+        return written
+
+
+def _plan(pending: list[Reading]) -> list[list[_Chunk]]:
+    """Pack device-hour chunks into transactions of at most 100 actions."""
+    chunks: list[_Chunk] = []
+    newest: dict[str, tuple[int, int]] = {}  # device -> (t, index of chunk holding it)
+    current: _Chunk | None = None
+    room = TRANSACTION_LIMIT - 2  # a chunk also writes its rollup and maybe the state
+    for reading in pending:
+        hour = timeutil.local_hour(reading.t)
+        if (
+            current is None
+            or current.device_id != reading.device_id
+            or current.hour != hour
+            or len(current.readings) >= room
+        ):
+            current = _Chunk(reading.device_id, hour, [])
+            chunks.append(current)
+        current.readings.append(reading)
+        if reading.t >= newest.get(reading.device_id, (-1, 0))[0]:
+            newest[reading.device_id] = (reading.t, len(chunks) - 1)
+    for _, index in newest.values():
+        chunks[index].carries_state = True
+
+    transactions: list[list[_Chunk]] = []
+    batch: list[_Chunk] = []
+    size = 0
+    items: set[tuple[str, str]] = set()
+    for chunk in chunks:
+        cost = len(chunk.readings) + 1 + (1 if chunk.carries_state else 0)
+        # An item may appear only once per transaction: a split device-hour starts a new one.
+        if batch and (size + cost > TRANSACTION_LIMIT or (chunk.device_id, chunk.hour) in items):
+            transactions.append(batch)
+            batch, size, items = [], 0, set()
+        batch.append(chunk)
+        size += cost
+        items.add((chunk.device_id, chunk.hour))
+    if batch:
+        transactions.append(batch)
+    return transactions
+
+
+def _derive(reading: Reading) -> dict[str, Any] | None:
+    """Indicators computed from a reading and stored with it (the air quality index)."""
+    if reading.type != DeviceType.air_quality:
+        return None
+    from citybrain.sensing.aqi import air_quality
+
+    return air_quality(reading.values)
+
+
+def _evaluate(
+    device: dict[str, Any],
+    state: dict[str, Any] | None,
+    series: list[Reading],
+    derived: Mapping[tuple[str, int], dict[str, Any] | None],
+) -> tuple[dict[str, Any], list[Any]]:
+    from citybrain.alerts.rules import engine
+
+    previous = (state["t"], state.get("values") or {}) if state and "t" in state else None
+    evaluation = engine.evaluate(
+        device,
+        (state or {}).get("rules"),
+        [(r.t, r.values) for r in series],
+        previous=previous,
+        indicators_given=[derived[r.key] for r in series],
+    )
+    return evaluation.state, evaluation.events
+
+
+def _copy_rollup(current: dict[str, Any]) -> dict[str, Any]:
+    return {"count": current.get("count", 0), "values": {k: dict(v) for k, v in current.get("values", {}).items()}}

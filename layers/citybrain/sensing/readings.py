@@ -1,0 +1,151 @@
+"""Readings: validation at the edge, the canonical form that travels on the
+readings queue, and the identity that makes storing them idempotent."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError
+
+from citybrain.core import timeutil
+from citybrain.core.errors import field_errors
+from citybrain.sensing.devices import DEVICE_ID
+from citybrain.sensing.vocabulary import VALUES, DeviceType
+
+MAX_BATCH = 1000
+
+
+class ReadingIn(BaseModel):
+    """One reading as a gateway sends it (HTTP body item, CSV row, JSON line)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str = Field(pattern=DEVICE_ID)
+    observed_at: StrictInt | StrictFloat | str
+    values: dict[str, StrictBool | StrictInt | StrictFloat | None] = Field(min_length=1)
+
+
+class Reading(BaseModel):
+    """A validated reading, as it travels on the readings queue and is stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str
+    t: int = Field(description="observed time, epoch milliseconds")
+    values: dict[str, StrictBool | StrictInt | StrictFloat]
+    type: DeviceType
+    domain: str
+    town: str
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Identity: a device observes one set of values per instant."""
+        return (self.device_id, self.t)
+
+
+RollupKey = tuple[str, str]  # (device id, local hour "YYYY-MM-DDTHH")
+
+
+@dataclass
+class Write:
+    """One item of a readings transaction, as the pipeline decided it.
+
+    kind "reading": a new reading (key: its identity), written only if absent.
+    kind "rollup" / "state": the device-hour rollup or the device's latest state
+    (key: RollupKey / device id), written only if still at `expected_version`
+    (None: only if absent)."""
+
+    kind: Literal["reading", "rollup", "state"]
+    key: Any
+    item: dict[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass
+class CommitConflict:
+    """Why a readings transaction did not commit."""
+
+    duplicates: set[tuple[str, int]] = field(default_factory=set)  # readings stored before
+    stale_rollups: set[RollupKey] = field(default_factory=set)  # moved since they were read
+    stale_states: set[str] = field(default_factory=set)
+    busy: bool = False  # a concurrent transaction or throttling: try again shortly
+
+
+def check_values(device_type: DeviceType, values: dict[str, Any]) -> list[dict[str, str]]:
+    specs = VALUES[device_type]
+    errors = []
+    for name, value in values.items():
+        field = f"values.{name}"
+        spec = specs.get(name)
+        if spec is None:
+            errors.append(
+                {"field": field, "message": f"not a value of a {device_type.value} device (known: {', '.join(specs)})"}
+            )
+        elif value is None:
+            errors.append({"field": field, "message": "null; omit a value that was not measured"})
+        elif spec.boolean:
+            if not isinstance(value, bool):
+                errors.append({"field": field, "message": "expected true or false"})
+        elif isinstance(value, bool):
+            errors.append({"field": field, "message": f"expected a number in {spec.unit}"})
+        elif not math.isfinite(value):
+            errors.append({"field": field, "message": "not a finite number"})
+        elif not spec.low <= value <= spec.high:
+            errors.append(
+                {
+                    "field": field,
+                    "message": f"{value} outside the physical range {spec.low:g}..{spec.high:g} {spec.unit}",
+                }
+            )
+    return errors
+
+
+class ReadingValidator:
+    """Checks readings against the registry, for one caller at one moment."""
+
+    def __init__(
+        self, devices: dict[str, dict[str, Any]], department_id: str | None, now_ms: int, max_future_ms: int = 300_000
+    ):
+        self.devices = devices  # device id -> device record (those the caller may know)
+        self.department_id = department_id  # None: the admin, who may send for any device
+        self.now_ms = now_ms
+        self.max_future_ms = max_future_ms
+
+    def validate(self, raw: Any) -> tuple[Reading | None, list[dict[str, str]]]:
+        try:
+            item = ReadingIn.model_validate(raw)
+        except ValidationError as exc:
+            return None, field_errors(exc)
+        errors: list[dict[str, str]] = []
+        device = self.devices.get(item.device_id)
+        if device is None or (self.department_id and device["owner"] != self.department_id):
+            # One message for both: a gateway must not learn which ids others own.
+            errors.append(
+                {"field": "device_id", "message": f"no device {item.device_id} registered by your department"}
+            )
+        try:
+            t = timeutil.parse_instant(item.observed_at)
+            if t > self.now_ms + self.max_future_ms:
+                errors.append({"field": "observed_at", "message": "more than 5 minutes in the future"})
+        except timeutil.BadTime as exc:
+            t = 0
+            errors.append({"field": "observed_at", "message": str(exc)})
+        if device is not None:
+            errors.extend(check_values(DeviceType(device["type"]), item.values))
+        if errors:
+            return None, errors
+        # Every field was checked above: construct without validating a second time (it halves the CPU per row).
+        return Reading.model_construct(
+            device_id=item.device_id,
+            t=t,
+            values=item.values,
+            type=DeviceType(device["type"]),
+            domain=device["domain"],
+            town=device["town"],
+        ), []
+
+
+def device_ids_of(raw_readings: list[Any]) -> set[str]:
+    return {r["device_id"] for r in raw_readings if isinstance(r, dict) and isinstance(r.get("device_id"), str)}

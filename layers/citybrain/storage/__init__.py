@@ -1,1 +1,0 @@
-"""DynamoDB, S3 and SQS behind small repositories (one module per aggregate)."""
