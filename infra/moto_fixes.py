@@ -38,6 +38,11 @@ def apply() -> None:
     _item_reads_dumped_directly()
 
 
+def _patch(owner: type, name: str, value: Any) -> None:
+    """Replace or add an attribute of a moto class (the fixes here are deliberate monkeypatches)."""
+    setattr(owner, name, value)
+
+
 def _item_reads_dumped_directly() -> None:
     import base64
     import json
@@ -61,8 +66,8 @@ def _item_reads_dumped_directly() -> None:
             json.dumps(result, separators=(",", ":"), default=lambda value: base64.b64encode(value).decode()),
         )
 
-    DynamoResult.execute_result = execute_result
-    DynamoResult._citybrain_direct_dump = True
+    _patch(DynamoResult, "execute_result", execute_result)
+    _patch(DynamoResult, "_citybrain_direct_dump", True)
 
 
 def _partition_only_queries() -> None:
@@ -163,9 +168,9 @@ def _partition_only_queries() -> None:
             merge_dicts(result, find_nested_key(expression, plain_item))
         return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=serializer.serialize(result)["M"])
 
-    Table.query = query
-    Item.project = project
-    Table._citybrain_partition_query = True
+    _patch(Table, "query", query)
+    _patch(Item, "project", project)
+    _patch(Table, "_citybrain_partition_query", True)
 
 
 def _sends_without_counting_the_queue() -> None:
@@ -174,7 +179,7 @@ def _sends_without_counting_the_queue() -> None:
     if getattr(SQSBackend, "_citybrain_lite_send", False):
         return
     sending = threading.local()
-    all_attributes = Queue.attributes.fget
+    all_attributes = vars(Queue)["attributes"].fget  # the property object (mypy types Queue.attributes as its getter)
     send_message = SQSBackend.send_message
 
     def attributes(self) -> dict[str, Any]:
@@ -192,9 +197,9 @@ def _sends_without_counting_the_queue() -> None:
         finally:
             sending.active = False
 
-    Queue.attributes = property(attributes)
-    SQSBackend.send_message = send_without_counting
-    SQSBackend._citybrain_lite_send = True
+    _patch(Queue, "attributes", property(attributes))
+    _patch(SQSBackend, "send_message", send_without_counting)
+    _patch(SQSBackend, "_citybrain_lite_send", True)
 
 
 def _item_level_transaction_rollback() -> None:
@@ -294,5 +299,5 @@ def _item_level_transaction_rollback() -> None:
             rollback()
             raise TransactionCanceledException(errors)
 
-    DynamoDBBackend.transact_write_items = transact_write_items
-    DynamoDBBackend._citybrain_item_level_rollback = True
+    _patch(DynamoDBBackend, "transact_write_items", transact_write_items)
+    _patch(DynamoDBBackend, "_citybrain_item_level_rollback", True)

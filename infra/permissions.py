@@ -56,7 +56,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
             "dynamodb:Query",
             "dynamodb:Scan",
         ],
-        # the audit chain: conditional Put of the next entry, Query for the head, the views and verify (never Update/Delete)
+        # the audit chain: conditional Put of the next entry, Query for the head, the views and verify
+        # (never Update/Delete)
         "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
         "ExchangeStatsTable": ["dynamodb:UpdateItem", "dynamodb:Query"],
         # alerts: listed through their indexes, read by id; acknowledge/resolve write the alert, its

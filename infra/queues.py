@@ -22,3 +22,12 @@ def queue_logical_id(queue_name: str) -> str:
 def queue_name_of_arn(queue_arn: str) -> str:
     """The queue name at the end of an SQS ARN (handlers may give `queue_arn=` instead of `queue=`)."""
     return queue_arn.rsplit(":", 1)[-1]
+
+
+def queue_name_of(queue: str | None, queue_arn: str | None) -> str:
+    """The queue an SQS event source reads: its `queue=`, else the name in its `queue_arn=` (Chalice takes one)."""
+    if queue:
+        return queue
+    if queue_arn is None:
+        raise ValueError("the SQS event source names neither a queue nor a queue ARN")
+    return queue_name_of_arn(queue_arn)

@@ -36,7 +36,7 @@ from chalice.utils import to_cfn_resource_name
 
 from citybrain.core.config import env_name
 from infra.permissions import ACCESS, LOG_WRITER, QUEUE_CONSUMER
-from infra.queues import queue_logical_id, queue_name_of_arn
+from infra.queues import queue_logical_id, queue_name_of
 
 RESOURCES = Path(__file__).with_name("resources.json")
 ALARMS_TOPIC = "OpsAlarmsTopic"
@@ -85,7 +85,7 @@ def app_functions() -> list[Function]:
     functions = [Function("api_handler", "APIHandler")] if app.routes else []
     for source in app.event_sources:
         if isinstance(source, SQSEventConfig):
-            queue = queue_logical_id(source.queue or queue_name_of_arn(source.queue_arn))
+            queue = queue_logical_id(queue_name_of(source.queue, source.queue_arn))
             functions.append(
                 Function(
                     source.name,
@@ -293,7 +293,9 @@ def build(functions: list[Function] | None = None) -> dict[str, Any]:
             "AlarmEmail": {
                 "Type": "String",
                 "Default": "",
-                "Description": "Address that receives operations alarms (dead-letter queues, function errors); empty for none.",
+                "Description": (
+                    "Address that receives operations alarms (dead-letter queues, function errors); empty for none."
+                ),
             }
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},

@@ -47,7 +47,7 @@ class LocalStack:
         self.pump_ready = threading.Event()
         self.demo_stop = threading.Event()
         self.demo_thread: threading.Thread | None = None
-        self.admin_key = settings.admin_key
+        self.admin_key = settings.admin_key or ""  # none given: _bootstrap_admin generates one
 
     def say(self, text: str, component: str = "stack") -> None:
         self.console.block(component, text)
@@ -65,6 +65,7 @@ class LocalStack:
             start_new_session=True,  # Ctrl-C reaches this process only; it stops the others in order
         )
         self.children.append((name, process))
+        assert process.stdout is not None  # stdout=PIPE
         follower = self.console.follow(name, process.stdout, on_line)
 
         def watch() -> None:
@@ -138,7 +139,12 @@ class LocalStack:
             **aws,
             "CITYBRAIN_RETRY_DELAY_SECONDS": str(s.retry_delay_seconds),
         }
-        self.spawn("pump", "infra.local.pump", [], env, on_line=lambda line: line == "ready" and self.pump_ready.set())
+
+        def pump_said(line: str) -> None:
+            if line == "ready":
+                self.pump_ready.set()
+
+        self.spawn("pump", "infra.local.pump", [], env, on_line=pump_said)
         self._wait_until("the trigger pump", self.pump_ready.is_set, 60)
         # The API comes last, so that a 200 from /v1/health means everything behind it is ready.
         self.spawn("api", "infra.local.api", ["--host", s.host, "--port", str(s.api_port)], env)

@@ -24,10 +24,11 @@ import threading
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from citybrain.core.timeutil import LOCAL_TZ, local_iso, now_ms
 from infra.local.settings import DEMO_AGENT
@@ -125,39 +126,54 @@ class DemoDevice:
         }
 
 
+def _town_devices(
+    code: str,
+    town: str,
+    centre: tuple[float, float],
+    roads: tuple[str, ...],
+    water: tuple[str, float, float],
+    structure_of: tuple[str, str],
+) -> list[DemoDevice]:
+    """One town's devices: air, traffic on its roads, noise, its river's water level, a structure."""
+    (lat, lon), (river, warning, guarantee), (structure, structure_owner) = centre, water, structure_of
+    devices: list[DemoDevice] = []
+    rng = random.Random(zlib.crc32(code.encode()))
+
+    def near(spread: float = 0.012) -> tuple[float, float]:
+        return round(lat + rng.uniform(-spread, spread), 5), round(lon + rng.uniform(-spread, spread), 5)
+
+    def add(suffix: str, type_: str, domain: str, owner: str, name: str, spot=None, **extra) -> None:
+        spot = spot or near()
+        devices.append(DemoDevice(f"{code}-{suffix}", type_, domain, town, owner, name, spot[0], spot[1], extra))
+
+    add("air-01", "air_quality", "environment", "environment", f"{town}空气质量自动监测站")
+    for n, road in enumerate(roads, start=1):
+        add(f"traffic-{n:02d}", "traffic_flow", "traffic", "transport", f"{road}车流检测器")
+    add("noise-01", "noise", "environment", "environment", f"{roads[0]}道路交通噪声监测点", acoustic_zone="4a")
+    add("noise-02", "noise", "environment", "environment", f"{town}居住区噪声监测点", acoustic_zone="2")
+    add(
+        "water-01",
+        "water_level",
+        "safety",
+        "housing",
+        f"{river}水位站",
+        near(0.03),
+        thresholds={"warning": warning, "guarantee": guarantee},
+    )
+    add(
+        "struct-01",
+        "structure",
+        "housing" if structure_owner == "housing" else "safety",
+        structure_owner,
+        f"{structure}结构监测",
+    )
+    return devices
+
+
 def district() -> list[DemoDevice]:
     devices: list[DemoDevice] = []
-    for code, town, (lat, lon), roads, (river, warning, guarantee), (structure, structure_owner) in TOWNS:
-        rng = random.Random(zlib.crc32(code.encode()))
-
-        def near(spread: float = 0.012) -> tuple[float, float]:
-            return round(lat + rng.uniform(-spread, spread), 5), round(lon + rng.uniform(-spread, spread), 5)
-
-        def add(suffix: str, type_: str, domain: str, owner: str, name: str, spot=None, **extra) -> None:
-            spot = spot or near()
-            devices.append(DemoDevice(f"{code}-{suffix}", type_, domain, town, owner, name, spot[0], spot[1], extra))
-
-        add("air-01", "air_quality", "environment", "environment", f"{town}空气质量自动监测站")
-        for n, road in enumerate(roads, start=1):
-            add(f"traffic-{n:02d}", "traffic_flow", "traffic", "transport", f"{road}车流检测器")
-        add("noise-01", "noise", "environment", "environment", f"{roads[0]}道路交通噪声监测点", acoustic_zone="4a")
-        add("noise-02", "noise", "environment", "environment", f"{town}居住区噪声监测点", acoustic_zone="2")
-        add(
-            "water-01",
-            "water_level",
-            "safety",
-            "housing",
-            f"{river}水位站",
-            near(0.03),
-            thresholds={"warning": warning, "guarantee": guarantee},
-        )
-        add(
-            "struct-01",
-            "structure",
-            "housing" if structure_owner == "housing" else "safety",
-            structure_owner,
-            f"{structure}结构监测",
-        )
+    for town in TOWNS:
+        devices += _town_devices(*town)
     # Departments beyond environment that watch noise for their own reasons.
     devices += [
         DemoDevice(
@@ -421,7 +437,7 @@ class DemoDistrict:
                 key = saved.get(department["id"])
                 usable = key and self._call("GET", "/v1/departments", key).status_code == 200
                 # A key is shown only once; without it the data bureau's key may send for any device.
-                self.keys[department["id"]] = key if usable else self.admin_key
+                self.keys[department["id"]] = key if key and usable else self.admin_key
             else:
                 raise RuntimeError(f"creating department {department['id']}: {response.status_code} {response.text}")
         created = 0

@@ -14,8 +14,9 @@ correct GB 32100 ones; every name, phone and address is made up.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from citybrain.exchange.masking import id_check_digit
 
@@ -76,10 +77,10 @@ def uscc(rng: random.Random) -> str:
         if rng.random() < 0.6
         else f"{rng.randrange(10**8):08d}"
     )
-    org_sum = sum(_org_value(c) * w for c, w in zip(body, ORG_WEIGHTS))
+    org_sum = sum(_org_value(c) * w for c, w in zip(body, ORG_WEIGHTS, strict=True))
     org_check = {10: "X", 11: "0"}.get(11 - org_sum % 11, str(11 - org_sum % 11))
     first17 = "91440605" + body + org_check
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return first17 + USCC_CHARS[(31 - total % 31) % 31]
 
 
@@ -104,7 +105,9 @@ def key_population(rng: random.Random) -> tuple[dict[str, Any], list[dict[str, A
         "title": "重点人群健康档案",
         "domain": "health",
         "sensitivity": "sensitive",
-        "description": "辖区高血压、2型糖尿病患者，65岁及以上老年人，孕产妇和严重精神障碍患者的基本公共卫生服务健康档案（摘要）。",
+        "description": (
+            "辖区高血压、2型糖尿病患者，65岁及以上老年人，孕产妇和严重精神障碍患者的基本公共卫生服务健康档案（摘要）。"
+        ),
         "keywords": ["健康档案", "慢病管理", "家庭医生", "基本公共卫生"],
         "update_frequency": "monthly",
         "license": "政务数据有条件共享",
@@ -141,7 +144,9 @@ def key_population(rng: random.Random) -> tuple[dict[str, Any], list[dict[str, A
                 **_person(rng, town, born_from=born_from, born_to=born_to),
                 "town": town,
                 "category": category,
-                "family_doctor_team": f"{town.removesuffix('街道').removesuffix('镇')}社区卫生服务中心{rng.randint(1, 6)}号团队",
+                "family_doctor_team": (
+                    f"{town.removesuffix('街道').removesuffix('镇')}社区卫生服务中心{rng.randint(1, 6)}号团队"
+                ),
                 "last_followup": (date(2026, 11, 20) - timedelta(days=rng.randint(3, 90))).isoformat(),
                 "risk_level": rng.choice(["低", "低", "中", "高"]),
             }
@@ -155,7 +160,9 @@ def enterprises(rng: random.Random) -> tuple[dict[str, Any], list[dict[str, Any]
         "title": "企业名录",
         "domain": "economy",
         "sensitivity": "public",
-        "description": "辖区登记在册企业的名录：统一社会信用代码、名称、法定代表人、登记住所、行业、注册资本和成立日期。",
+        "description": (
+            "辖区登记在册企业的名录：统一社会信用代码、名称、法定代表人、登记住所、行业、注册资本和成立日期。"
+        ),
         "keywords": ["企业名录", "市场主体", "统一社会信用代码"],
         "update_frequency": "daily",
         "license": "https://creativecommons.org/licenses/by/4.0/",

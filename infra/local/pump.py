@@ -227,12 +227,12 @@ def discover(
     from chalice.app import ScheduledEventConfig, SQSEventConfig
 
     from citybrain.core.config import env_name
-    from infra.queues import queue_logical_id, queue_name_of_arn
+    from infra.queues import queue_logical_id, queue_name_of
 
     triggers: list[SqsTrigger | ScheduleTrigger] = []
     for source in app.event_sources:
         if isinstance(source, SQSEventConfig):
-            queue = source.queue or queue_name_of_arn(source.queue_arn)
+            queue = queue_name_of(source.queue, source.queue_arn)
             variable = env_name(queue_logical_id(queue))
             if variable not in environ:
                 raise SystemExit(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.local.settings import ACCOUNT_ID, ROOT, STAGE
@@ -35,7 +35,7 @@ def lambda_context(handler_name: str, region: str, timeout_seconds: int = 60, me
     context = LambdaContext(function_name(handler_name), memory_mb, max_runtime_ms=timeout_seconds * 1000)
     context.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{context.function_name}"
     context.log_group_name = f"/aws/lambda/{context.function_name}"
-    context.log_stream_name = datetime.now(timezone.utc).strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+    context.log_stream_name = datetime.now(UTC).strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
     return context
 
 
@@ -105,7 +105,7 @@ def scheduled_event(handler_name: str, scheduled_at: datetime, region: str, stag
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": ACCOUNT_ID,
-        "time": scheduled_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": scheduled_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
         "resources": [f"arn:aws:events:{region}:{ACCOUNT_ID}:rule/{function_name(handler_name, stage)}-event"],
         "detail": {},
@@ -123,4 +123,4 @@ def failed_message_ids(event: dict[str, Any], response: Any) -> set[str]:
     listed = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures}
     if not listed <= ids:
         return ids
-    return listed
+    return ids & listed  # that is `listed`, now known to hold message ids only

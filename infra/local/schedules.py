@@ -13,7 +13,6 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Union
 
 MONTHS = {
     name: i
@@ -75,7 +74,7 @@ class CronSchedule:
         return None
 
 
-Schedule = Union[RateSchedule, CronSchedule]
+Schedule = RateSchedule | CronSchedule
 
 
 def parse(expression: str, anchor: datetime) -> Schedule:

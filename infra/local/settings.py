@@ -43,7 +43,7 @@ class LocalSettings:
     demo_pace: int = 1  # the demo's clock runs this many times faster (readings, episodes)
 
     @classmethod
-    def from_env(cls) -> "LocalSettings":
+    def from_env(cls) -> LocalSettings:
         return cls(
             aws_port=_int("CITYBRAIN_AWS_PORT", 5000, 1),
             api_port=_int("CITYBRAIN_API_PORT", 8000, 1),

@@ -5,15 +5,20 @@ client is made at import time). Handlers in functions/ call these, never stores.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from citybrain.alerts.service import AlertService
+    from citybrain.departments.models import Principal
     from citybrain.departments.service import Departments
+    from citybrain.exchange.audit import RequestFacts
     from citybrain.exchange.service import Exchange
     from citybrain.sensing.devices import Devices
     from citybrain.sensing.ingest import ReadingIngest
     from citybrain.sensing.pipeline import ReadingPipeline
+    from citybrain.uploads.models import S3Object, UploadReport
     from citybrain.uploads.service import UploadIntake, Uploads
 
 
@@ -42,7 +47,10 @@ def reading_ingest() -> ReadingIngest:
     from citybrain.sensing.queue import enqueue_readings
 
     return ReadingIngest(
-        devices().store.get_many, enqueue_readings, RejectionStore().record, get_settings().max_future_skew_seconds * 1000
+        devices().store.get_many,
+        enqueue_readings,
+        RejectionStore().record,
+        get_settings().max_future_skew_seconds * 1000,
     )
 
 
@@ -100,7 +108,7 @@ def uploads() -> Uploads:
     return Uploads(DynamoUploadStore(), presign_put, get_settings().upload_url_expiry_seconds, _check_load_target)
 
 
-def _check_load_target(principal, dataset_id, request) -> None:
+def _check_load_target(principal: Principal, dataset_id: str, request: RequestFacts) -> None:
     # Imported here: announcing a file of readings never loads the exchange.
     from citybrain.exchange.loads import check_target
 
@@ -126,7 +134,7 @@ def upload_intake() -> UploadIntake:
     return UploadIntake(DynamoUploadStore(), open_object, read_readings, rejections.forget, _load_dataset)
 
 
-def _load_dataset(chunks, upload, s3_object, source):
+def _load_dataset(chunks: Iterable[bytes], upload: dict[str, Any], s3_object: S3Object, source: str) -> UploadReport:
     # Imported here: a file of readings never loads the exchange.
     from citybrain.core.rejections import RejectionStore
     from citybrain.exchange.loads import DatasetUpload

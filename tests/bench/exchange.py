@@ -262,7 +262,10 @@ def seed_catalog(count: int, prefix: str) -> None:
                 "id": f"{prefix}-{n:05d}",
                 "title": f"{town}{topic}（{year}年）",
                 "domain": domain,
-                "description": f"{town}{topic}，按{rng.choice(['月', '季度', '年'])}更新，来源于业务系统第{rng.randint(1, 9)}期数据治理。",
+                "description": (
+                    f"{town}{topic}，按{rng.choice(['月', '季度', '年'])}更新，"
+                    f"来源于业务系统第{rng.randint(1, 9)}期数据治理。"
+                ),
                 "keywords": [topic[:2], town, str(year)],
                 "sensitivity": rng.choice(["public", "internal", "sensitive"]),
                 "primary_key": "id",

@@ -47,7 +47,7 @@ def test_demo_publishes_three_datasets_and_one_approved_exchange(api):
     firms = call(api, "GET", "/v1/datasets/market-enterprises/records", keys["safety"], limit=100).json_body
     for firm in firms["items"]:
         code = firm["uscc"]
-        total = sum(USCC_CHARS.index(c) * w for c, w in zip(code[:17], USCC_WEIGHTS))
+        total = sum(USCC_CHARS.index(c) * w for c, w in zip(code[:17], USCC_WEIGHTS, strict=True))
         assert USCC_CHARS[(31 - total % 31) % 31] == code[17]
     assert firms["masked"] == ["legal_representative", "phone"]
     assert call(api, "GET", "/v1/audit/verify", health).json_body["ok"] is True

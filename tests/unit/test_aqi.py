@@ -20,7 +20,8 @@ TABLE_1 = {  # the standard's values, typed in again rather than read from the m
 
 
 @pytest.mark.parametrize(
-    "pollutant, breakpoint, expected", [(p, bp, s) for p, row in TABLE_1.items() for bp, s in zip(row, STEPS)]
+    "pollutant, breakpoint, expected",
+    [(p, bp, s) for p, row in TABLE_1.items() for bp, s in zip(row, STEPS, strict=False)],
 )
 def test_every_breakpoint_gives_its_index_exactly(pollutant, breakpoint, expected):
     assert iaqi(pollutant, breakpoint) == expected
@@ -29,7 +30,7 @@ def test_every_breakpoint_gives_its_index_exactly(pollutant, breakpoint, expecte
 
 @pytest.mark.parametrize("pollutant, row", TABLE_1.items())
 def test_just_above_each_breakpoint_rounds_up_into_the_next_segment(pollutant, row):
-    for bp, step in zip(row[:-1], STEPS):
+    for bp, step in zip(row[:-1], STEPS, strict=False):
         assert iaqi(pollutant, bp + 0.001) == step + 1, (pollutant, bp)
 
 

@@ -188,7 +188,7 @@ def test_an_undecodable_line_is_rejected_with_its_reason_and_the_rest_is_read():
         "aq-1,2026-11-27T08:00:00+08:00,1\n"
     ).encode()
     data += b"aq-1,2026-11-27T08:01:00+08:00,\xff\n"
-    data += "aq-1,2026-11-27T08:02:00+08:00,3\n".encode()
+    data += b"aq-1,2026-11-27T08:02:00+08:00,3\n"
     report = sink.read(data)
     assert (report.accepted, report.rejected, report.encoding) == (2, 2, "UTF-8")
     assert sink.rejected[2]["errors"][0]["field"] == "device_id"
@@ -230,7 +230,7 @@ def test_blocks_bound_forwarding_lookups_and_kept_errors():
     sink = Sink()
     rows = ["device_id,observed_at,pm25"]
     for i in range(BLOCK_ROWS * 2 + 10):
-        device = "aq-1" if i % 2 else "ghost-%d" % (i % 7)
+        device = "aq-1" if i % 2 else f"ghost-{i % 7}"
         rows.append(f"{device},{NOW - 1000 * i},{i % 500}")
     report = sink.read("\n".join(rows) + "\n", chunk=4096)
     assert report.accepted == BLOCK_ROWS + 5 and report.rejected == BLOCK_ROWS + 5

@@ -27,7 +27,8 @@ conditional write on that key.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple, TypeGuard
 
 from citybrain.alerts.rules.catalogue import RULES, SEVERITIES, SEVERITY_RANK, Event
 from citybrain.alerts.rules.settings import DEFAULTS
@@ -60,8 +61,8 @@ def alert_id(device_id: str, rule: str, t_ms: int) -> str:
     return f"al-{t_ms}-{rule}-{device_id}"
 
 
-def is_active(alert: Mapping[str, Any] | None) -> bool:
-    return bool(alert) and alert["status"] in ACTIVE
+def is_active(alert: Mapping[str, Any] | None) -> TypeGuard[Mapping[str, Any]]:
+    return alert is not None and bool(alert) and alert["status"] in ACTIVE
 
 
 def worse(a: str, b: str) -> bool:

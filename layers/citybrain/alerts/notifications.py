@@ -6,7 +6,8 @@ severity, category), so each receives exactly what concerns it."""
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings

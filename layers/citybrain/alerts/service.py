@@ -20,7 +20,10 @@ retried when a concurrent writer got there first) and publishes after the write.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+import builtins
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from citybrain.alerts import lifecycle as alerts
 from citybrain.alerts.rules import engine, offline
@@ -45,11 +48,53 @@ def shown(alert: Mapping[str, Any], history: bool = True) -> dict[str, Any]:
     return {k: v for k, v in alert.items() if k not in HIDDEN and (history or k != "history")}
 
 
+class AlertStorage(Protocol):
+    """The alerts, their (device, rule) slots and the notification outbox (citybrain.alerts.store)."""
+
+    def active(self, device_id: str, rules: Iterable[str]) -> dict[str, dict[str, Any]]: ...
+    def active_many(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]: ...
+    def get(self, alert_id: str) -> dict[str, Any] | None: ...
+    def write(self, change: AlertWrite) -> list[dict[str, Any]]: ...  # raises AlertConflict
+    def clear_notification(self, notification_id: str) -> None: ...
+    def pending_notifications(self, queued_before_ms: int, limit: int) -> list[dict[str, Any]]: ...
+    def list(
+        self,
+        *,
+        device: str | None,
+        filters: dict[str, list[str]],
+        start_ms: int,
+        end_ms: int,
+        limit: int,
+        cursor: dict[str, str] | None,
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]: ...
+
+
+class NotificationPublisher(Protocol):
+    """Publishes one {subject, message, attributes} (citybrain.alerts.notifications); returns its message id."""
+
+    def publish(self, notification: Mapping[str, Any]) -> str: ...
+
+
+class OfflineSweep(Protocol):
+    """What the offline check reads and writes (citybrain.sensing.sweep_store)."""
+
+    def devices(self) -> list[dict[str, Any]]: ...
+    def states(self) -> dict[str, dict[str, Any]]: ...
+    def state(self, device_id: str) -> dict[str, Any] | None: ...
+    def save_rules(self, device_id: str, rules: dict[str, Any], version: int) -> bool: ...
+
+
 class AlertService:
-    def __init__(self, store, publisher, sweep=None, clock: Callable[[], int] = timeutil.now_ms) -> None:
-        self.store = store  # AlertStore-like
-        self.publisher = publisher  # publish({subject, message, attributes}) -> message id
-        self.sweep = sweep  # DeviceSweep-like, for the offline check
+    def __init__(
+        self,
+        store: AlertStorage,
+        publisher: NotificationPublisher,
+        sweep: OfflineSweep | None = None,
+        clock: Callable[[], int] = timeutil.now_ms,
+    ) -> None:
+        self.store = store
+        self.publisher = publisher
+        self.sweep = sweep  # for the offline check
         self.clock = clock
 
     # -- the rules' events -------------------------------------------------------
@@ -138,7 +183,7 @@ class AlertService:
         raise RuntimeError(f"could not {transition.__name__} alert {alert_id} after {MAX_ATTEMPTS} attempts")
 
     # -- notifications ------------------------------------------------------------
-    def _outbox(self, steps: Iterable[alerts.Transition]) -> list[dict[str, Any]]:
+    def _outbox(self, steps: Iterable[alerts.Transition]) -> builtins.list[dict[str, Any]]:
         now = self.clock()
         notes = []
         for step in steps:
@@ -152,7 +197,7 @@ class AlertService:
             notes.append({"id": note_id, "alert_id": step.alert["id"], "queued_ms": now, **note})
         return notes
 
-    def _publish(self, notes: list[dict[str, Any]]) -> int:
+    def _publish(self, notes: builtins.list[dict[str, Any]]) -> int:
         published = 0
         for note in notes:
             try:
@@ -188,8 +233,9 @@ class AlertService:
         Devices that never reported are left alone: registration comes before
         installation, and their status already says never_reported."""
         now = self.clock()
-        devices = self.sweep.devices()
-        states = self.sweep.states()
+        sweep = self._offline_sweep()
+        devices = sweep.devices()
+        states = sweep.states()
         found = offline.find_offline(((d, states.get(d["id"], {}).get("t")) for d in devices), now)
         outcome = {"devices": len(devices), "silent": len(found), "opened": 0, "escalated": 0, "failed": 0}
         worse_now = []
@@ -199,21 +245,28 @@ class AlertService:
                 if event.severity != SEVERITIES[0]:
                     worse_now.append((device, event))
                 continue
-            steps = self._guarded(device, outcome, lambda: self._open_offline(device, event, state))
+            steps = self._guarded(device, outcome, functools.partial(self._open_offline, device, event, state))
             outcome["opened"] += sum(s.action == "opened" for s in steps)
         if worse_now:  # silent for more than a day: the open alert escalates (once, not every 5 minutes)
             active = self.store.active_many((d["id"], "offline") for d, _ in worse_now)
             for device, event in worse_now:
                 alert = active.get((device["id"], "offline"))
-                if alert and alerts.worse(event.severity, alert["severity"]):
-                    steps = self._guarded(device, outcome, lambda: self._apply(device, [event]))
+                if alert and event.severity is not None and alerts.worse(event.severity, alert["severity"]):
+                    steps = self._guarded(device, outcome, functools.partial(self._apply, device, [event]))
                     outcome["escalated"] += sum(s.action == "escalated" for s in steps)
         if outcome["failed"]:
             raise RuntimeError(f"offline check failed for {outcome['failed']} devices: {outcome}")
         return outcome
 
+    def _offline_sweep(self) -> OfflineSweep:
+        if self.sweep is None:
+            raise RuntimeError("the offline check needs a device sweep: AlertService(store, publisher, sweep)")
+        return self.sweep
+
     @staticmethod
-    def _guarded(device: Mapping[str, Any], outcome: dict[str, int], work) -> list[alerts.Transition]:
+    def _guarded(
+        device: Mapping[str, Any], outcome: dict[str, int], work: Callable[[], builtins.list[alerts.Transition]]
+    ) -> builtins.list[alerts.Transition]:
         """One device's trouble must not keep the others from being checked."""
         try:
             return work()
@@ -222,7 +275,9 @@ class AlertService:
             outcome["failed"] += 1
             return []
 
-    def _open_offline(self, device: Mapping[str, Any], event: Event, state: dict[str, Any]) -> list[alerts.Transition]:
+    def _open_offline(
+        self, device: Mapping[str, Any], event: Event, state: dict[str, Any]
+    ) -> builtins.list[alerts.Transition]:
         steps = self._apply(device, [event])
         self._mark_offline(device, state)
         return steps
@@ -230,11 +285,15 @@ class AlertService:
     def _mark_offline(self, device: Mapping[str, Any], state: dict[str, Any]) -> None:
         """Note the open offline alert in the device's rule state, so that its next reading
         resolves it; if the device reported while the alert was being opened, resolve it now."""
+        sweep = self._offline_sweep()
         silent_since = state["t"]
         for _ in range(MAX_ATTEMPTS):
-            if self.sweep.save_rules(device["id"], offline.mark_open(state.get("rules")), state["version"]):
+            if sweep.save_rules(device["id"], offline.mark_open(state.get("rules")), state["version"]):
                 return
-            state = self.sweep.state(device["id"])
+            current = sweep.state(device["id"])
+            if current is None:
+                raise RuntimeError(f"the latest state of {device['id']} is gone")
+            state = current
             if "offline" in engine.open_rules(state.get("rules")):
                 return  # another run marked it
             if state["t"] > silent_since:

@@ -17,9 +17,11 @@ checked by the next (optimistic locking)."""
 
 from __future__ import annotations
 
+import builtins
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from citybrain.alerts import lifecycle as alerts
 from citybrain.core.aws import client
@@ -149,9 +151,9 @@ class AlertStore:
             if not last:
                 return items, None
             start = last
-        return items, {"k": start["issued_key"]["S"], "id": start["pk"]["S"]}
+        return items, {"k": last["issued_key"]["S"], "id": last["pk"]["S"]}
 
-    def pending_notifications(self, queued_before_ms: int, limit: int) -> list[dict[str, Any]]:
+    def pending_notifications(self, queued_before_ms: int, limit: int) -> builtins.list[dict[str, Any]]:
         """Outbox entries queued at or before the time, oldest first."""
         response = client("dynamodb").query(
             TableName=self.table,
@@ -177,7 +179,7 @@ class AlertStore:
         return out
 
     # -- writes ----------------------------------------------------------------
-    def write(self, change: AlertWrite) -> list[dict[str, Any]]:
+    def write(self, change: AlertWrite) -> builtins.list[dict[str, Any]]:
         """Store the records, move the slot and queue the notifications, all or nothing.
         Returns the records as stored (with their new versions); raises AlertConflict."""
         before = change.before
@@ -247,7 +249,7 @@ class AlertStore:
     def clear_notification(self, notification_id: str) -> None:
         client("dynamodb").delete_item(TableName=self.table, Key={"pk": {"S": NOTIFY_PREFIX + notification_id}})
 
-    def _transact(self, actions: list[dict[str, Any]], roles: list[tuple[str, str]]) -> None:
+    def _transact(self, actions: builtins.list[dict[str, Any]], roles: builtins.list[tuple[str, str]]) -> None:
         ddb = client("dynamodb")
         try:
             ddb.transact_write_items(TransactItems=actions)
@@ -255,7 +257,7 @@ class AlertStore:
         except ddb.exceptions.TransactionCanceledException as exc:
             reasons = exc.response.get("CancellationReasons") or []
         conflict = AlertConflict()
-        for (kind, ref), reason in zip(roles, reasons):
+        for (kind, ref), reason in zip(roles, reasons, strict=False):
             code = reason.get("Code")
             if code in (None, "None"):
                 continue

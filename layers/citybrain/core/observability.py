@@ -1,4 +1,4 @@
-"""One Logger and one Metrics for the whole app (Powertools), Tracer on demand.
+"""One Logger and one Metrics for the whole app (Powertools).
 
 The namespace comes from CITYBRAIN_METRICS_NAMESPACE (POWERTOOLS_METRICS_NAMESPACE
 wins if set); the service name from POWERTOOLS_SERVICE_NAME.
@@ -6,7 +6,6 @@ wins if set); the service name from POWERTOOLS_SERVICE_NAME.
 
 from __future__ import annotations
 
-import functools
 import os
 
 from aws_lambda_powertools import Logger, Metrics
@@ -16,11 +15,3 @@ metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE")
     or os.environ.get("CITYBRAIN_METRICS_NAMESPACE", "CityBrain"),
 )
-
-
-@functools.cache
-def tracer():
-    # X-Ray's SDK costs import time; only pay for it where a trace is wanted.
-    from aws_lambda_powertools import Tracer
-
-    return Tracer()

@@ -25,8 +25,9 @@ def parse_instant(value: object) -> int:
     """ISO-8601 (with offset; naive = Asia/Shanghai) or epoch milliseconds -> epoch ms."""
     if isinstance(value, bool) or value is None:
         raise BadTime("expected an ISO-8601 time or epoch milliseconds")
-    numeric = isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit())
-    if numeric:
+    numeric = False
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        numeric = True
         if isinstance(value, float) and not math.isfinite(value):
             raise BadTime("expected a finite epoch milliseconds value")
         ms = int(value)

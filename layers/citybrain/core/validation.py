@@ -19,13 +19,17 @@ import re
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, StrictInt
 
 from citybrain.core.errors import PayloadTooLarge, ValidationFailed
 
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 MAX_DEPTH = 32
 
+# Line breaks and tabs are allowed in free text (a description, a purpose), not in a name.
+_INVISIBLE_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 # C0 and C1 controls, DEL, zero-width characters, bidirectional marks, overrides and isolates, BOM.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -94,7 +98,9 @@ def parse_body(raw: bytes | str | None) -> Any:
     problem = _first_problem(body, ())
     if problem:
         where, message = problem
-        raise ValidationFailed("invalid request body", [{"field": ".".join(map(str, where)) or "body", "message": message}])
+        raise ValidationFailed(
+            "invalid request body", [{"field": ".".join(map(str, where)) or "body", "message": message}]
+        )
     return body
 
 
@@ -159,5 +165,16 @@ def _visible(value: str) -> str:
     return value
 
 
+def _readable(value: str) -> str:
+    if _INVISIBLE_IN_TEXT.search(value):
+        raise ValueError("must not contain control, zero-width or bidirectional-override characters")
+    return value
+
+
 # A name or a title: what a person reads in a list.
 Name = Annotated[str, AfterValidator(_visible)]
+# Free text: a description, a purpose, a note (line breaks allowed).
+Text = Annotated[str, AfterValidator(_readable)]
+# JSON numbers only: never a boolean, never a string of digits, always finite.
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Integer = StrictInt

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 from citybrain.core.errors import Forbidden
+from citybrain.core.validation import Name
 
 ADMIN_DEPARTMENT = "data-bureau"  # 数据局: the district's data administration
 
@@ -36,6 +37,6 @@ class DepartmentIn(BaseModel):
         pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
         description="short code, e.g. transport; generated if absent",
     )
-    name: str = Field(min_length=1, max_length=200, description="e.g. 区交通运输局")
-    domain: str | None = Field(default=None, max_length=40)
-    contact: str | None = Field(default=None, max_length=200)
+    name: Name = Field(min_length=1, max_length=200, description="e.g. 区交通运输局")
+    domain: Name | None = Field(default=None, max_length=40)
+    contact: Name | None = Field(default=None, max_length=200)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citybrain.core import timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from citybrain.core.validation import Integer, Text, one_of
 from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditLog, RequestFacts
 from citybrain.exchange.catalog import Catalog, Sensitivity
@@ -44,12 +45,12 @@ class AccessRequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    purpose: str = Field(min_length=4, max_length=1000, description="why the data is needed (数据使用目的)")
+    purpose: Text = Field(min_length=4, max_length=1000, description="why the data is needed (数据使用目的)")
     fields: list[str] | None = Field(default=None, min_length=1, max_length=200, description="all fields if absent")
     clear_fields: list[str] = Field(
         default_factory=list, max_length=200, description="personal-data fields wanted unmasked (needs the data bureau)"
     )
-    expires_at: str | int | None = Field(
+    expires_at: str | Integer | None = Field(
         default=None, description="ISO-8601 or epoch ms; a year from approval if absent"
     )
 
@@ -67,8 +68,8 @@ class DecisionIn(BaseModel):
     decision: Literal["approve", "reject"]
     fields: list[str] | None = Field(default=None, min_length=1, max_length=200, description="narrow the fields")
     clear_fields: list[str] | None = Field(default=None, max_length=200, description="narrow the clear fields")
-    expires_at: str | int | None = Field(default=None, description="shorten the term")
-    reason: str | None = Field(default=None, max_length=1000)
+    expires_at: str | Integer | None = Field(default=None, description="shorten the term")
+    reason: Text | None = Field(default=None, max_length=1000)
 
     @field_validator("fields", "clear_fields")
     @classmethod
@@ -76,9 +77,13 @@ class DecisionIn(BaseModel):
         return _names(value)
 
 
+ROLES = ("owner", "consumer")  # whose inbox a listing shows
+REQUEST_STATUSES = ("pending_owner", "pending_bureau", "approved", "rejected")
+
+
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: Text | None = Field(default=None, max_length=1000)
 
 
 class AccessStore(Protocol):
@@ -188,13 +193,10 @@ class Access:
     def list_requests(
         self, principal: Principal, role: str | None, status: str | None, limit: int, cursor: dict | None
     ) -> tuple[list[dict], dict | None]:
-        if role not in (None, "owner", "consumer"):
-            raise ValidationFailed("invalid role", [{"field": "role", "message": "owner or consumer"}])
-        if status not in (None, "pending_owner", "pending_bureau", "approved", "rejected"):
-            raise ValidationFailed(
-                "invalid status",
-                [{"field": "status", "message": "pending_owner, pending_bureau, approved or rejected"}],
-            )
+        if role is not None:
+            one_of("role", role, ROLES)
+        if status is not None:
+            one_of("status", status, REQUEST_STATUSES)
         if role is None and principal.is_admin:
             # The data bureau's inbox: everything, or one status (pending_bureau: its own queue).
             return self.store.requests("status-index" if status else None, status, None, limit, cursor)
@@ -229,7 +231,7 @@ class Access:
             raise Forbidden(f"this request waits for {who}")
 
         now = timeutil.now_ms()
-        decision = {
+        decision: dict[str, Any] = {
             "level": level,
             "department": principal.department_id,
             "decision": payload.decision,
@@ -242,7 +244,11 @@ class Access:
                 raise ValidationFailed(
                     "a rejection needs a reason", [{"field": "reason", "message": "required when rejecting"}]
                 )
-            changes = {"status": "rejected", "decisions": [*record["decisions"], decision], "decided_ms": now}
+            changes: dict[str, Any] = {
+                "status": "rejected",
+                "decisions": [*record["decisions"], decision],
+                "decided_ms": now,
+            }
             if not self.store.transition(request_id, status, changes, None):
                 raise Conflict("the request was decided meanwhile; read it again")
             self._audit(
@@ -277,7 +283,7 @@ class Access:
             and not principal.is_admin
             and (dataset["sensitivity"] == Sensitivity.sensitive or bool(clear))
         )
-        changes: dict[str, Any] = {
+        changes = {
             "fields": fields,
             "clear_fields": clear,
             "expires_ms": expires_ms,
@@ -341,8 +347,8 @@ class Access:
     def list_grants(
         self, principal: Principal, role: str | None, dataset_id: str | None, limit: int, cursor: dict | None
     ) -> tuple[list[dict], dict | None]:
-        if role not in (None, "owner", "consumer"):
-            raise ValidationFailed("invalid role", [{"field": "role", "message": "owner or consumer"}])
+        if role is not None:
+            one_of("role", role, ROLES)
         now = timeutil.now_ms()
         if dataset_id:
             dataset = self.catalog.get(dataset_id)

@@ -19,7 +19,9 @@ from citybrain.core.dynamo import from_item, query_all, to_attr, to_item
 MAX_PAGES = 10
 
 
-def _start_key(cursor: dict | None, key_names: list[str], partition: tuple[str, str] | None) -> dict[str, Any] | None:
+def _start_key(
+    cursor: dict | None, key_names: list[str], partition: tuple[str, str | None] | None
+) -> dict[str, Any] | None:
     """A cursor back into the key DynamoDB resumes from, if it is one this listing could have returned."""
     if not cursor:
         return None
@@ -39,7 +41,7 @@ def _paged(
     limit: int,
     cursor: dict | None,
     key_names: list[str],
-    partition: tuple[str, str] | None = None,
+    partition: tuple[str, str | None] | None = None,
 ) -> tuple[list[dict], dict | None]:
     """Read until `limit` items passed the filter (or the reads cap); the cursor is
     the key of the last item returned (table key + index key), or where reading stopped."""
@@ -57,10 +59,11 @@ def _paged(
             if len(found) == limit:
                 more = n < len(items) - 1 or bool(response.get("LastEvaluatedKey"))
                 return found, ({k: found[-1][k] for k in key_names} if more else None)
-        start = response.get("LastEvaluatedKey")
-        if not start:
+        last = response.get("LastEvaluatedKey")
+        if not last:
             return found, None
-    return found, from_item(start)
+        start = last
+    return found, from_item(last)
 
 
 # index -> its (partition, sort) attributes

@@ -14,12 +14,13 @@ between appends, which makes the usual append a single write.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Protocol
 
 from citybrain.core import timeutil
 from citybrain.core.retry import pause
-from citybrain.exchange.schema import canonical, digest
+from citybrain.exchange.schema import digest
 
 GENESIS = "0" * 64
 MAX_ATTEMPTS = 50
@@ -51,10 +52,6 @@ def _pruned(value: Any) -> Any:
 
 def entry_hash(entry: dict[str, Any]) -> str:
     return digest(_pruned({k: v for k, v in entry.items() if k != "hash"}))
-
-
-def canonical_entry(entry: dict[str, Any]) -> str:
-    return canonical(_pruned(entry))
 
 
 def verify(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -100,6 +97,17 @@ class AuditStore(Protocol):
     def head(self) -> dict[str, Any] | None: ...
     def put_new(self, entry: dict[str, Any]) -> bool: ...
     def walk(self) -> Iterator[dict[str, Any]]: ...
+    # The audit views (citybrain.exchange.service): newest first, seq < below, from the whole
+    # chain or one index partition (attribute, value); -> entries, the seq the next page is below.
+    def newest(
+        self,
+        partition: tuple[str, str] | None,
+        below: int | None,
+        want: int,
+        equals: dict[str, str],
+        since_ms: int | None,
+        until_ms: int | None,
+    ) -> tuple[list[dict[str, Any]], int | None]: ...
 
 
 class AuditLog:

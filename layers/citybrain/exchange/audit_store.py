@@ -6,7 +6,8 @@ serve the views each department may see without reading the whole chain.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings

@@ -1,10 +1,10 @@
 """The catalog: what each department publishes, described as DCAT/CKAN do.
 
 Metadata is visible to every department; records are not (see records.py and
-grants.py). Search looks for substrings — Chinese has no spaces between words,
+access.py). Search looks for substrings — Chinese has no spaces between words,
 so `健康` must find `重点人群健康档案` — in title, description and keywords,
 over a compact index of the whole catalog (a few hundred items at most, see
-storage/exchange_catalog.py), never over the full metadata.
+catalog_store.py), never over the full metadata.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from citybrain.core import paging, timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from citybrain.core.validation import Name, Text
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditLog, RequestFacts
@@ -67,7 +68,7 @@ class Temporal(BaseModel):
     end: date | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Temporal":
+    def _ordered(self) -> Temporal:
         if self.start and self.end and self.end < self.start:
             raise ValueError("end is before start")
         return self
@@ -90,15 +91,15 @@ class DatasetIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
 
     id: str | None = Field(default=None, pattern=DATASET_ID, description="generated if absent")
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=4000)
+    title: Name = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=4000)
     domain: DatasetDomain
-    keywords: list[str] = Field(default_factory=list, max_length=20)
+    keywords: list[Name] = Field(default_factory=list, max_length=20)
     table_schema: DatasetSchema = Field(alias="schema")
     primary_key: list[str] = Field(min_length=1, max_length=4)
     sensitivity: Sensitivity
     update_frequency: Frequency = Frequency.irregular
-    license: str | None = Field(default=None, max_length=200)
+    license: Name | None = Field(default=None, max_length=200)
     temporal: Temporal | None = None
     spatial: list[Town] = Field(default_factory=list, description="towns the data covers")
 
@@ -118,7 +119,7 @@ class DatasetIn(BaseModel):
         return list(dict.fromkeys(value))
 
     @model_validator(mode="after")
-    def _key_in_schema(self) -> "DatasetIn":
+    def _key_in_schema(self) -> DatasetIn:
         names = self.table_schema.names
         for name in self.primary_key:
             if name not in names:
@@ -135,15 +136,23 @@ class DatasetPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=4000)
+    title: Name | None = Field(default=None, min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=4000)
     domain: DatasetDomain | None = None
-    keywords: list[str] | None = Field(default=None, max_length=20)
+    keywords: list[Name] | None = Field(default=None, max_length=20)
     sensitivity: Sensitivity | None = None
     update_frequency: Frequency | None = None
-    license: str | None = Field(default=None, max_length=200)
+    license: Name | None = Field(default=None, max_length=200)
     temporal: Temporal | None = None
     spatial: list[Town] | None = None
+
+    @field_validator("title", "domain", "sensitivity", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Every dataset has these: absent means unchanged, null would erase them.
+        if value is None:
+            raise ValueError("cannot be null: leave it out to keep the current value")
+        return value
 
     @field_validator("keywords")
     @classmethod
@@ -151,7 +160,7 @@ class DatasetPatch(BaseModel):
         return None if value is None else _keywords(value)
 
     @classmethod
-    def from_body(cls, body: Any) -> "DatasetPatch":
+    def from_body(cls, body: Any) -> DatasetPatch:
         if isinstance(body, dict):
             fixed = [name for name in ("schema", "primary_key", "id", "owner") if name in body]
             if fixed:
@@ -231,6 +240,13 @@ class CatalogStore(Protocol):
     def get_many(self, dataset_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def index(self) -> dict[str, IndexEntry]: ...
     def versions(self, dataset_id: str, limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]: ...
+    # A dataset's load lease and version numbers (citybrain.exchange.records): one load at a time.
+    def begin_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> int | None: ...
+    def renew_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> bool: ...
+    def finish_load(
+        self, dataset_id: str, token: str, version: dict[str, Any], inserted: int, modified: bool
+    ) -> bool: ...
+    def abort_load(self, dataset_id: str, token: str) -> None: ...
 
 
 def new_record(owner: str, payload: DatasetIn, now: int) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from citybrain.departments.models import Principal
 from citybrain.exchange.audit import RequestFacts
@@ -60,13 +61,17 @@ class DatasetColumns:
         self.width = len(names)
         problems = []
         seen: set[str] = set()
+        columns: list[tuple[int, FieldType]] = []
         for index, name in enumerate(names):
+            spec = schema.field(name) if name else None
             if not name:
                 problems.append(f"column {index + 1} has no name")
-            elif schema.field(name) is None:
+            elif spec is None:
                 problems.append(f"unknown column {name!r}")
             elif name in seen:
                 problems.append(f"column {name!r} appears twice")
+            else:
+                columns.append((index, spec.type))
             seen.add(name)
         missing = [k for k in primary_key if k not in seen]
         if missing:
@@ -77,7 +82,7 @@ class DatasetColumns:
                 + "; ".join(problems)
                 + f". The dataset's fields are {', '.join(schema.names)}"
             )
-        self.columns = [(index, schema.field(name).type) for index, name in enumerate(names)]
+        self.columns = columns
         self.names = names
 
     def candidate(self, cells: list[str]) -> tuple[dict[str, Any], list[dict[str, str]]]:

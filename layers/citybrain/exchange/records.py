@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, NoReturn, Protocol
 
 from citybrain.core import paging, timeutil
 from citybrain.core.errors import Conflict, Forbidden, PayloadTooLarge, ValidationFailed
@@ -100,6 +101,13 @@ class Records:
                     accepted.append((key, clean))
             if clean is None:
                 rejected.append({"index": index, "errors": errors})
+        if not accepted:
+            # Nothing to load: no version is made, and the answer says why.
+            errors = [e for r in rejected for e in r["errors"]][:100]
+            raise ValidationFailed(
+                "no record was accepted" if batch else "no records",
+                errors or [{"field": "records", "message": "at least one record"}],
+            )
 
         load = self.begin_load(dataset)
         try:
@@ -129,11 +137,11 @@ class Records:
             "checksum": summary["checksum"],
         }
 
-    def refuse_load(self, principal: Principal, dataset: dict[str, Any], request: RequestFacts) -> None:
+    def refuse_load(self, principal: Principal, dataset: dict[str, Any], request: RequestFacts) -> NoReturn:
         self._audit(principal.department_id, "refused", dataset, request, details={"attempted": "records.loaded"})
         raise Forbidden("only the owning department loads records into its dataset")
 
-    def begin_load(self, dataset: dict[str, Any]) -> "VersionLoad":
+    def begin_load(self, dataset: dict[str, Any]) -> VersionLoad:
         """Take the dataset's load lease: what is upserted until finish() becomes one version."""
         token = secrets.token_hex(8)
         return VersionLoad(self, dataset, token, self._take_lease(dataset["id"], token))
@@ -206,7 +214,8 @@ class Records:
             row = row_key(dataset["row_salt"], validator.key_of(equals))
             found = self.store.get(dataset_id, dataset["shards"], row, list(dict.fromkeys([*fields, *equals])))
             matches = found is not None and all(found.get(k) == v for k, v in equals.items())
-            records, after = ([{k: found.get(k) for k in fields if k in found}] if matches else []), None
+            records = [{k: found.get(k) for k in fields if k in found}] if found is not None and matches else []
+            after: Position | None = None
         else:
             records, after = self.store.page(dataset_id, dataset["shards"], position, limit, fields, equals)
 
@@ -269,7 +278,7 @@ class Records:
 
     def _refuse(
         self, principal: Principal, dataset: dict[str, Any], request: RequestFacts, reason: str, grants: list[str]
-    ) -> None:
+    ) -> NoReturn:
         self._audit(
             principal.department_id,
             "records.refused",

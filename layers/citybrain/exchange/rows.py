@@ -38,7 +38,7 @@ class Position:
         return {"s": self.shard, **({"r": self.row} if self.row else {})}
 
     @classmethod
-    def parse(cls, cursor: dict | None, shards: int) -> "Position":
+    def parse(cls, cursor: dict | None, shards: int) -> Position:
         if not cursor:
             return cls()
         shard, row = cursor.get("s"), cursor.get("r")

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from citybrain.core import timeutil
+from citybrain.core.validation import Name, Text
 from citybrain.exchange import masking
 
 FIELD_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -50,8 +51,8 @@ class FieldSpec(BaseModel):
 
     name: str = Field(pattern=FIELD_NAME)
     type: FieldType
-    unit: str | None = Field(default=None, max_length=40)
-    description: str | None = Field(default=None, max_length=500)
+    unit: Name | None = Field(default=None, max_length=40)
+    description: Text | None = Field(default=None, max_length=500)
     pii: PII = PII.none
     required: bool = False
 
@@ -63,7 +64,7 @@ class FieldSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _pii_is_text(self) -> "FieldSpec":
+    def _pii_is_text(self) -> FieldSpec:
         if self.pii != PII.none and self.type != FieldType.string:
             raise ValueError("personal data fields (pii) must have type string")
         return self

@@ -30,9 +30,9 @@ class Exchange:
         """Newest first. The data bureau sees every entry; a department the entries it
         made and those on the datasets it owns."""
         limit = paging.parse_limit(params.get("limit"))
-        cursor = paging.decode_cursor(params.get("cursor"))
-        below = cursor.get("below") if cursor else None
-        if below is not None and (not isinstance(below, int) or isinstance(below, bool) or below < 1):
+        cursor = paging.decode_cursor(params.get("cursor"), {"below": int})
+        below = cursor["below"] if cursor else None
+        if below is not None and below < 1:
             raise paging.bad_cursor()
         since = paging.parse_instant(params, "from")
         until = paging.parse_instant(params, "to")

@@ -12,11 +12,12 @@ Per pair: requests, approved, rejected, pulls, rows, refused.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from citybrain.core import timeutil
-from citybrain.core.errors import ValidationFailed
+from citybrain.core.errors import Forbidden, ValidationFailed
 from citybrain.core.observability import logger
 from citybrain.departments.models import Principal
 
@@ -109,7 +110,7 @@ class ExchangeStats:
             raise ValidationFailed("period too long", [{"field": "from", "message": f"at most {MAX_DAYS} days"}])
         scope = department if principal.is_admin else principal.department_id
         if department and not principal.is_admin and department != principal.department_id:
-            raise ValidationFailed(
+            raise Forbidden(
                 "a department sees its own statistics",
                 [{"field": "department", "message": "only the data bureau sees other departments"}],
             )

@@ -24,9 +24,9 @@ class DynamoStatsStore:
             names[f"#c{n}"] = name
             values[f":c{n}"] = {"N": str(int(value))}
             adds.append(f"#c{n} :c{n}")
-        for n, (name, value) in enumerate(labels.items()):
+        for n, (name, label) in enumerate(labels.items()):
             names[f"#l{n}"] = name
-            values[f":l{n}"] = {"S": value}
+            values[f":l{n}"] = {"S": label}
             sets.append(f"#l{n} = :l{n}")
         expression = "ADD " + ", ".join(adds) + (" SET " + ", ".join(sets) if sets else "")
         client("dynamodb").update_item(

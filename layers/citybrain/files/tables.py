@@ -43,7 +43,7 @@ class _TakenLines:
         self._lines = lines
         self.taken: list[Line] = []
 
-    def __iter__(self) -> "_TakenLines":
+    def __iter__(self) -> _TakenLines:
         return self
 
     def __next__(self) -> str:
@@ -129,9 +129,7 @@ def jsonl_rows(lines: Iterator[Line]) -> Iterator[Row]:
         raise UnreadableFile("the file is empty")
 
 
-def rows_of(
-    lines: Iterable[Line], kind: str, header: Callable[[list[str], int], Any]
-) -> tuple[str, Iterator[Row]]:
+def rows_of(lines: Iterable[Line], kind: str, header: Callable[[list[str], int], Any]) -> tuple[str, Iterator[Row]]:
     """kind "csv", "jsonl", or "auto" (a .txt: JSON Lines if its first text is `{`) ->
     (the format read, its rows); header reads a CSV header (see csv_rows)."""
     iterator = iter(lines)

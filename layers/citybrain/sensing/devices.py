@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from citybrain.alerts.rules import settings as rule_settings
 from citybrain.core import paging, timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound
-from citybrain.core.validation import one_of
+from citybrain.core.validation import Integer, Name, Number, one_of
 from citybrain.core.vocabulary import Domain, Town
 from citybrain.departments.models import Principal
 from citybrain.sensing.vocabulary import AcousticZone, DeviceType
@@ -20,19 +20,19 @@ DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 class Location(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Number = Field(ge=-90, le=90)
+    lon: Number = Field(ge=-180, le=180)
 
 
 class WaterThresholds(BaseModel):
     """警戒水位 (warning) and 保证水位 (guarantee), metres on the gauge's datum."""
 
     model_config = ConfigDict(extra="forbid")
-    warning: float = Field(allow_inf_nan=False)
-    guarantee: float = Field(allow_inf_nan=False)
+    warning: Number
+    guarantee: Number
 
     @model_validator(mode="after")
-    def _ordered(self) -> "WaterThresholds":
+    def _ordered(self) -> WaterThresholds:
         if self.guarantee <= self.warning:
             raise ValueError("guarantee level must be above the warning level")
         return self
@@ -44,23 +44,25 @@ class RuleSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    aqi_high: int | None = Field(default=None, ge=1, le=500, description="AQI above this: high (default 200)")
-    aqi_critical: int | None = Field(default=None, ge=1, le=500, description="AQI above this: critical (default 300)")
-    speed_threshold_kmh: float | None = Field(default=None, gt=0, le=250, allow_inf_nan=False)
-    occupancy_threshold: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False)
-    consecutive: int | None = Field(default=None, ge=1, le=100, description="congested readings in a row")
-    tilt_limit_deg: float | None = Field(default=None, gt=0, le=90, allow_inf_nan=False)
-    crack_width_limit_mm: float | None = Field(default=None, gt=0, le=500, allow_inf_nan=False)
-    settlement_limit_mm: float | None = Field(default=None, gt=0, le=2000, allow_inf_nan=False)
-    tilt_rate_limit_deg_per_h: float | None = Field(default=None, gt=0, le=90, allow_inf_nan=False)
-    crack_width_rate_limit_mm_per_h: float | None = Field(default=None, gt=0, le=500, allow_inf_nan=False)
-    settlement_rate_limit_mm_per_h: float | None = Field(default=None, gt=0, le=2000, allow_inf_nan=False)
-    hysteresis: int | None = Field(
+    aqi_high: Integer | None = Field(default=None, ge=1, le=500, description="AQI above this: high (default 200)")
+    aqi_critical: Integer | None = Field(
+        default=None, ge=1, le=500, description="AQI above this: critical (default 300)"
+    )
+    speed_threshold_kmh: Number | None = Field(default=None, gt=0, le=250)
+    occupancy_threshold: Number | None = Field(default=None, gt=0, le=1)
+    consecutive: Integer | None = Field(default=None, ge=1, le=100, description="congested readings in a row")
+    tilt_limit_deg: Number | None = Field(default=None, gt=0, le=90)
+    crack_width_limit_mm: Number | None = Field(default=None, gt=0, le=500)
+    settlement_limit_mm: Number | None = Field(default=None, gt=0, le=2000)
+    tilt_rate_limit_deg_per_h: Number | None = Field(default=None, gt=0, le=90)
+    crack_width_rate_limit_mm_per_h: Number | None = Field(default=None, gt=0, le=500)
+    settlement_rate_limit_mm_per_h: Number | None = Field(default=None, gt=0, le=2000)
+    hysteresis: Integer | None = Field(
         default=None, ge=1, le=100, description="normal readings in a row that resolve an alert (default 3)"
     )
 
     @model_validator(mode="after")
-    def _aqi_ordered(self) -> "RuleSettings":
+    def _aqi_ordered(self) -> RuleSettings:
         high = self.aqi_high if self.aqi_high is not None else rule_settings.DEFAULTS["aqi_high"]
         critical = self.aqi_critical if self.aqi_critical is not None else rule_settings.DEFAULTS["aqi_critical"]
         if critical <= high:
@@ -76,11 +78,11 @@ class DeviceIn(BaseModel):
     domain: Domain
     town: Town
     location: Location
-    name: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=300)
+    name: Name | None = Field(default=None, max_length=200)
+    address: Name | None = Field(default=None, max_length=300)
     acoustic_zone: AcousticZone | None = None
     thresholds: WaterThresholds | None = None
-    reporting_interval_seconds: int = Field(default=600, ge=1, le=86400)
+    reporting_interval_seconds: Integer = Field(default=600, ge=1, le=86400)
     rules: RuleSettings | None = None
 
     @field_validator("rules")
@@ -95,7 +97,7 @@ class DeviceIn(BaseModel):
         return rules
 
     @model_validator(mode="after")
-    def _type_specific(self) -> "DeviceIn":
+    def _type_specific(self) -> DeviceIn:
         if self.type == DeviceType.noise and self.acoustic_zone is None:
             raise ValueError("noise devices need acoustic_zone (GB 3096-2008 class 0, 1, 2, 3, 4a or 4b)")
         if self.type != DeviceType.noise and self.acoustic_zone is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from citybrain.core import timeutil
 from citybrain.core.errors import PayloadTooLarge, ValidationFailed

@@ -25,7 +25,6 @@ latest state, and the device profiles travel with the message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -103,10 +102,6 @@ def parse_message(body: str) -> tuple[Envelope, list[Reading], list[dict[str, An
     return envelope, good, rejected
 
 
-def message_body(record: dict[str, Any]) -> str:
-    return record["body"] if isinstance(record.get("body"), str) else json.dumps(record.get("body"))
-
-
 class ReadingPipeline:
     def __init__(
         self,
@@ -161,7 +156,10 @@ class ReadingPipeline:
         context = _Context(devices or {}, series, {r.key: _derive(r) for r in pending})
 
         rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
-        rollup_state, device_state = self.store.current(rollup_keys, sorted(series))
+        stored_rollups, stored_states = self.store.current(rollup_keys, sorted(series))
+        # None: not stored (as a re-read after a lost race may find it).
+        rollup_state: dict[RollupKey, dict[str, Any] | None] = dict(stored_rollups)
+        device_state: dict[str, dict[str, Any] | None] = dict(stored_states)
 
         for attempt in range(MAX_ATTEMPTS):
             transactions = _plan(pending)
@@ -187,9 +185,9 @@ class ReadingPipeline:
                         sorted(conflict.stale_rollups), sorted(conflict.stale_states)
                     )
                     for key in conflict.stale_rollups:
-                        rollup_state[key] = fresh_rollups.get(key)  # type: ignore[assignment]
+                        rollup_state[key] = fresh_rollups.get(key)
                     for device in conflict.stale_states:
-                        device_state[device] = fresh_states.get(device)  # type: ignore[assignment]
+                        device_state[device] = fresh_states.get(device)
                 if conflict.busy:
                     pause(attempt)
                 break

@@ -105,11 +105,7 @@ class DynamoReadingStore:
 
     def latest(self, device_id: str) -> dict[str, Any] | None:
         """The device's newest reading with its derived indicators (without the rule state)."""
-        item = (
-            client("dynamodb")
-            .get_item(TableName=self.state_table, Key={"device_id": {"S": device_id}})
-            .get("Item")
-        )
+        item = client("dynamodb").get_item(TableName=self.state_table, Key={"device_id": {"S": device_id}}).get("Item")
         if not item:
             return None
         state = _shown(from_item(item))

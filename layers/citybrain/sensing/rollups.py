@@ -5,7 +5,8 @@ as 0/1 (the mean of `congested` is the share of congested readings)."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def new_rollup() -> dict[str, Any]:

@@ -9,7 +9,8 @@ its rule state) checks and bumps that version the same way."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings

@@ -3,7 +3,8 @@ bucket, and "once per object" for the notifications that announce them."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings

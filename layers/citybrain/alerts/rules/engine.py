@@ -22,7 +22,8 @@ are all quiet has an empty state that does not change from one reading to the ne
 
 from __future__ import annotations
 
-from typing import Any, Mapping, NamedTuple, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 from citybrain.alerts.rules import air, noise, structure, traffic, water
 from citybrain.alerts.rules.catalogue import NORMAL, PENDING, RULES_BY_TYPE, Event, clear, fire
@@ -48,7 +49,7 @@ def evaluate(
 ) -> Evaluation:
     """`indicators_given`: what the caller already derived for each reading (the AQI), in order."""
     settings = effective(device)
-    rules = RULES_BY_TYPE.get(device.get("type"), ())
+    rules = RULES_BY_TYPE.get(device.get("type", ""), ())
     measures_air = "aqi" in rules
     hysteresis = int(settings["hysteresis"])
     window = offline_window_ms(device)

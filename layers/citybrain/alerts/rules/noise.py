@@ -23,7 +23,8 @@ Table 1, equivalent continuous A-weighted sound level LAeq, dB(A):
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from citybrain.alerts.rules.catalogue import NORMAL, Finding
 from citybrain.core import timeutil

@@ -11,7 +11,8 @@ engine knows, without reading the alerts table, that the next reading resolves i
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from citybrain.alerts.rules.catalogue import Event, Finding, fire
 from citybrain.alerts.rules.settings import DEFAULT_REPORTING_INTERVAL_S, offline_window_ms

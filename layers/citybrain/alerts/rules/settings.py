@@ -6,7 +6,8 @@ Plain dicts, no pydantic: this runs once per device per batch on the hot path.""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 DEFAULTS: dict[str, float | int] = {
     # Air: HJ 633-2012 level 5 (重度污染) starts above AQI 200, level 6 (严重污染) above 300.

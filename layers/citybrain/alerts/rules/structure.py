@@ -15,7 +15,8 @@ Both are per device (`rules.*_limit*`); defaults in citybrain.alerts.rules.setti
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from citybrain.alerts.rules.catalogue import NORMAL, Finding
 

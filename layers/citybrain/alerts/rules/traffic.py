@@ -16,7 +16,8 @@ readings an hour apart are not "in a row"."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from citybrain.alerts.rules.catalogue import NORMAL, PENDING, Finding
 

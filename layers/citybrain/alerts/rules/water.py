@@ -6,7 +6,8 @@ safely: critical. Both are per device (`thresholds: {warning, guarantee}` in met
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from citybrain.alerts.rules.catalogue import NORMAL, Finding
 
