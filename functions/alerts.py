@@ -18,7 +18,18 @@ def _note(request) -> str | None:
     return AlertActionIn.model_validate(body_of(request)).note
 
 
-@route(bp, "/v1/alerts", methods=["GET"])
+ALERTS = "citybrain.alerts.responses:"
+
+
+@route(
+    bp,
+    "/v1/alerts",
+    methods=["GET"],
+    summary="List alerts, newest first",
+    query="functions.request_models:AlertQuery",
+    response=ALERTS + "AlertPage",
+    errors=(400,),
+)
 def list_alerts():
     from citybrain.composition import alert_service
 
@@ -26,7 +37,14 @@ def list_alerts():
     return respond(alert_service().list(query(bp.current_request)))
 
 
-@route(bp, "/v1/alerts/{alert_id}", methods=["GET"])
+@route(
+    bp,
+    "/v1/alerts/{alert_id}",
+    methods=["GET"],
+    summary="An alert with its history of state changes",
+    response=ALERTS + "Alert",
+    errors=(400, 404),
+)
 def get_alert(alert_id):
     from citybrain.composition import alert_service
 
@@ -34,7 +52,16 @@ def get_alert(alert_id):
     return respond(alert_service().get(alert_id))
 
 
-@route(bp, "/v1/alerts/{alert_id}/acknowledge", methods=["POST"])
+@route(
+    bp,
+    "/v1/alerts/{alert_id}/acknowledge",
+    methods=["POST"],
+    summary="Acknowledge an open alert (the device's department or the data bureau)",
+    body="functions.alerts:AlertActionIn",
+    body_required=False,
+    response=ALERTS + "Alert",
+    errors=(400, 403, 404, 409, 413),
+)
 def acknowledge_alert(alert_id):
     from citybrain.composition import alert_service
 
@@ -42,7 +69,16 @@ def acknowledge_alert(alert_id):
     return respond(alert_service().acknowledge(caller, alert_id, _note(bp.current_request)))
 
 
-@route(bp, "/v1/alerts/{alert_id}/resolve", methods=["POST"])
+@route(
+    bp,
+    "/v1/alerts/{alert_id}/resolve",
+    methods=["POST"],
+    summary="Resolve an open or acknowledged alert (the device's department or the data bureau)",
+    body="functions.alerts:AlertActionIn",
+    body_required=False,
+    response=ALERTS + "Alert",
+    errors=(400, 403, 404, 409, 413),
+)
 def resolve_alert(alert_id):
     from citybrain.composition import alert_service
 

@@ -5,12 +5,23 @@ from functions.http import body_of, principal, respond, route
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/readings", methods=["POST"])
+@route(
+    bp,
+    "/v1/readings",
+    methods=["POST"],
+    summary="Send readings of the caller's devices (at most 1,000)",
+    description="Each reading is validated on its own: the good ones are queued for storage, the bad ones "
+    "answered with their reasons (and kept in the rejections table).",
+    body="functions.request_models:ReadingBatch",
+    response="citybrain.sensing.responses:ReadingsAccepted",
+    status=202,
+    errors=(400, 413),
+)
 def post_readings():
     from citybrain.composition import reading_ingest
 
     caller = principal(bp.current_request)
-    return respond(reading_ingest().accept(caller, body_of(bp.current_request)), 202)
+    return respond(reading_ingest().accept(caller, body_of(bp.current_request)))
 
 
 @bp.on_sqs_message(queue="citybrain-readings", batch_size=10)

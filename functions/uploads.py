@@ -5,7 +5,16 @@ from functions.http import body_of, principal, respond, route
 bp = Blueprint(__name__)
 
 
-@route(bp, "/v1/uploads", methods=["POST"])
+@route(
+    bp,
+    "/v1/uploads",
+    methods=["POST"],
+    summary="Announce a file (readings, or a dataset's records) and get a presigned URL to PUT it to",
+    body="citybrain.uploads.models:UploadIn",
+    response="citybrain.uploads.responses:UploadTicket",
+    status=201,
+    errors=(400, 403, 404, 413),
+)
 def create_upload():
     from citybrain.composition import uploads
     from citybrain.exchange.audit import RequestFacts
@@ -15,10 +24,17 @@ def create_upload():
     body = body_of(bp.current_request)
     # A load of a dataset is announced by its owner; a refusal is audited like a records POST's.
     facts = RequestFacts("POST", "/v1/uploads", {}, body)
-    return respond(uploads().create(caller, UploadIn.model_validate(body), facts), 201)
+    return respond(uploads().create(caller, UploadIn.model_validate(body), facts))
 
 
-@route(bp, "/v1/uploads/{upload_id}", methods=["GET"])
+@route(
+    bp,
+    "/v1/uploads/{upload_id}",
+    methods=["GET"],
+    summary="What reading an uploaded file came to (the uploader or the data bureau)",
+    response="citybrain.uploads.responses:Upload",
+    errors=(400, 403, 404),
+)
 def get_upload(upload_id):
     from citybrain.composition import uploads
 

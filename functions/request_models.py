@@ -1,0 +1,141 @@
+"""What the OpenAPI document says of requests the services read themselves: the query
+parameters of the listings and the two batch bodies. Documentation only: the services
+validate these (citybrain.core.paging and their own checks), and the request bodies
+that have a model are documented by that model.
+
+Imported by functions/openapi.py only, never at a function's cold start."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from citybrain.core.vocabulary import Domain, Town
+from citybrain.exchange.catalog import DatasetDomain, Sensitivity
+from citybrain.sensing.readings import MAX_BATCH, ReadingIn
+from citybrain.sensing.vocabulary import DeviceType
+
+CURSOR = "next_cursor of the previous page (opaque; a cursor this API did not return is a 400)"
+INSTANT = "ISO-8601 with offset (a naive time is Asia/Shanghai) or epoch milliseconds"
+Role = Literal["owner", "consumer"]
+
+
+def limit(default: int, maximum: int) -> Any:
+    return Field(default=default, ge=1, le=maximum, description=f"page size, 1 to {maximum}")
+
+
+def cursor() -> Any:
+    return Field(default=None, description=CURSOR)
+
+
+class DeviceQuery(BaseModel):
+    town: Town | None = None
+    type: DeviceType | None = None
+    domain: Domain | None = None
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class SeriesQuery(BaseModel):
+    from_: str | None = Field(default=None, alias="from", description=f"{INSTANT}; default 24 hours ago")
+    to: str | None = Field(default=None, description=f"{INSTANT}; default now")
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class AlertQuery(BaseModel):
+    status: Literal["open", "acknowledged", "resolved", "active"] | None = Field(
+        default=None, description="active: open or acknowledged"
+    )
+    domain: Domain | None = None
+    town: Town | None = None
+    severity: Literal["informational", "low", "medium", "high", "critical"] | None = None
+    device: str | None = Field(default=None, description="a device id")
+    from_: str | None = Field(default=None, alias="from", description=f"issued at or after; {INSTANT}")
+    to: str | None = Field(default=None, description=f"issued at or before; {INSTANT}")
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class DatasetQuery(BaseModel):
+    q: str | None = Field(
+        default=None,
+        description="substrings of title, description and keywords; every whitespace-separated term must match",
+    )
+    domain: DatasetDomain | None = None
+    owner: str | None = Field(default=None, description="a department id")
+    keyword: str | None = None
+    sensitivity: Sensitivity | None = None
+    limit: int = limit(20, 100)
+    cursor: str | None = cursor()
+
+
+class VersionQuery(BaseModel):
+    limit: int = limit(20, 100)
+    cursor: str | None = cursor()
+
+
+class CatalogQuery(BaseModel):
+    limit: int = limit(100, 500)
+    cursor: str | None = cursor()
+
+
+class RecordQuery(BaseModel):
+    """Any other parameter is a filter `<field>=<value>` on a field of the dataset."""
+
+    model_config = ConfigDict(extra="allow")
+
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+    fields: str | None = Field(default=None, description="comma-separated field names: narrows the granted fields")
+
+
+class AccessRequestQuery(BaseModel):
+    role: Role | None = Field(
+        default=None, description="the requests on my datasets (owner, the default) or mine (consumer)"
+    )
+    status: Literal["pending_owner", "pending_bureau", "approved", "rejected"] | None = None
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class GrantQuery(BaseModel):
+    role: Role | None = Field(
+        default=None, description="grants on my datasets (owner, the default) or to me (consumer)"
+    )
+    dataset: str | None = Field(default=None, description="a dataset id")
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class AuditQuery(BaseModel):
+    dataset: str | None = Field(default=None, description="a dataset id")
+    actor: str | None = Field(default=None, description="a department id")
+    from_: str | None = Field(default=None, alias="from", description=INSTANT)
+    to: str | None = Field(default=None, description=INSTANT)
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class StatsQuery(BaseModel):
+    from_: str | None = Field(
+        default=None, alias="from", description="a local date YYYY-MM-DD; default 29 days before to"
+    )
+    to: str | None = Field(default=None, description="a local date YYYY-MM-DD; default today")
+    department: str | None = Field(
+        default=None, description="one department (the data bureau; a department may name only itself)"
+    )
+
+
+class ReadingBatch(BaseModel):
+    """POST /v1/readings. Each reading is checked on its own: a bad one is rejected with its reasons
+    and never blocks the good ones."""
+
+    readings: list[ReadingIn] = Field(description=f"at most {MAX_BATCH} (more: 413)")
+
+
+class RecordBatch(BaseModel):
+    """POST /v1/datasets/{id}/records: records as the dataset's schema names them, upserted by primary key."""
+
+    records: list[dict[str, Any]] = Field(description="at most 1,000 (more: 413)")
