@@ -66,15 +66,7 @@ def publish_dataset():
 )
 def search_datasets():
     principal(bp.current_request)
-    params = query(bp.current_request)
-    filters = {k: params[k] for k in ("domain", "owner", "keyword", "sensitivity") if params.get(k)}
-    result = _exchange().catalog.search(
-        params.get("q"),
-        filters,
-        paging.parse_limit(params.get("limit"), 20, 100),
-        paging.decode_cursor(params.get("cursor")),
-    )
-    return respond({**result, "next_cursor": paging.encode_cursor(result["next_cursor"])})
+    return respond(_exchange().catalog.find(query(bp.current_request)))
 
 
 @route(

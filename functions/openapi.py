@@ -200,6 +200,10 @@ def _query_parameters(model: Any, schema: dict[str, Any]) -> list[dict[str, Any]
                 prop.update(kept[0])
             else:
                 prop["anyOf"] = kept
+        if name not in required:
+            # Every listing reads an empty optional parameter (`?town=`) as one not given.
+            prop = {"anyOf": [prop, {"type": "string", "const": ""}]}
+            description = f"{description}; empty: not given" if description else "empty: not given"
         parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if description:
             parameter["description"] = description

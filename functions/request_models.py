@@ -132,10 +132,18 @@ class ReadingBatch(BaseModel):
     """POST /v1/readings. Each reading is checked on its own: a bad one is rejected with its reasons
     and never blocks the good ones."""
 
-    readings: list[ReadingIn] = Field(description=f"at most {MAX_BATCH} (more: 413)")
+    # `| Any`: an item that is not a reading is still part of a valid batch: it is rejected
+    # with its index and reasons (202), the others are accepted.
+    readings: list[ReadingIn | Any] = Field(
+        description=f"readings, at most {MAX_BATCH} (more: 413); an item that is not a valid reading is rejected "
+        "with its index and reasons"
+    )
 
 
 class RecordBatch(BaseModel):
     """POST /v1/datasets/{id}/records: records as the dataset's schema names them, upserted by primary key."""
 
-    records: list[dict[str, Any]] = Field(description="at most 1,000 (more: 413)")
+    records: list[dict[str, Any] | Any] = Field(
+        description="at most 1,000 (more: 413); an item that is not a valid record is rejected with its index "
+        "and reasons; when none is accepted the load is a 400 and makes no version"
+    )

@@ -28,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer
 
     class RequestHandler(ChaliceRequestHandler):
+        # Answer without waiting for the client's delayed ACK: with keep-alive, Nagle's
+        # algorithm otherwise adds ~40 ms to every response of a persistent connection.
+        disable_nagle_algorithm = True
+        # API Gateway answers any method; the local server knows only Chalice's seven and
+        # would send an HTML 501 for the rest. Through Chalice they get its 405 with Allow.
+        do_TRACE = do_CONNECT = do_QUERY = ChaliceRequestHandler._generic_handle
+
         def log_request(self, code="-", size="-") -> None:
             status = getattr(code, "value", code)
             # The demo's gateways report themselves once a minute; their requests show here only when they fail.

@@ -279,6 +279,26 @@ def test_patching_a_required_field_to_null_is_a_400(api, district, field):
     assert call(api, "GET", "/v1/datasets/dibao-h", district["env"]).json_body[field] is not None
 
 
+def test_patching_an_optional_field_to_null_resets_it_and_keeps_the_dataset_readable(api, district):
+    key = district["env"]
+    for body in (
+        {"update_frequency": None, "spatial": None},
+        {"description": None, "keywords": None},
+        {"license": None, "temporal": None},
+    ):
+        response = call(api, "PATCH", "/v1/datasets/dibao-h", key, body)
+        assert response.status_code == 200, response.body
+    shown = call(api, "GET", "/v1/datasets/dibao-h", key).json_body
+    assert (shown["update_frequency"], shown["spatial"], shown["description"], shown["keywords"]) == (
+        "irregular",
+        [],
+        "",
+        [],
+    )
+    assert "license" not in shown and "temporal" not in shown
+    assert call(api, "GET", "/v1/datasets", key).status_code == 200
+
+
 def test_a_load_whose_every_record_is_rejected_leaves_no_version(api, district):
     before = snapshot()
     versions = call(api, "GET", "/v1/datasets/dibao-h/versions", district["env"]).json_body["items"]

@@ -36,16 +36,18 @@ def test_size_at_the_limit_is_read_and_one_byte_more_is_413():
         parse_body(at_limit[:-2] + 'x"}')
 
 
-@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
-def test_numbers_that_are_not_finite_are_refused(number):
+@pytest.mark.parametrize(
+    "number", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1e-131", "-3e-264", "1e126", "1" + "0" * 38]
+)
+def test_numbers_that_are_not_finite_or_not_storable_are_refused(number):
     with pytest.raises(ValidationFailed):
         parse_body(f'{{"v": {number}}}')
 
 
-def test_the_largest_finite_numbers_are_read():
-    assert (
-        parse_body('{"v": 1.7976931348623157e308, "w": -1e308, "n": 12345678901234567890}')["n"] == 12345678901234567890
-    )
+def test_the_extremes_dynamodb_holds_are_read():
+    nines = "9" * 38
+    body = parse_body(f'{{"a": 9.9e125, "b": -1e-130, "c": 0.0, "d": 0, "n": {nines}, "m": -{nines}}}')
+    assert body == {"a": 9.9e125, "b": -1e-130, "c": 0.0, "d": 0, "n": int(nines), "m": -int(nines)}
 
 
 @pytest.mark.parametrize(

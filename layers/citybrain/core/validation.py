@@ -4,9 +4,10 @@
   levels (400): a parser that recurses must never meet a body 10,000 levels deep.
 - Strings are valid Unicode: a lone surrogate (JSON's "\\ud800") cannot be
   encoded as UTF-8, stored or hashed, so it is a 400 naming the field.
-- Numbers are finite: NaN, Infinity and numbers too large for a double
-  (1e400) are a 400 naming the field; booleans are never numbers (models use
-  strict types for that).
+- Numbers are finite and storable: NaN, Infinity, numbers too large for a
+  double (1e400), and numbers DynamoDB cannot hold (a magnitude under 1e-130 or
+  over 9.9e125, an integer of more than 38 digits) are a 400; booleans are never
+  numbers (models use strict types for that).
 - Names and titles carry no control characters (C0, C1, DEL), no bidirectional
   overrides or isolates and no zero-width characters (`Name` below).
 """
@@ -58,11 +59,21 @@ class _NotFinite(ValueError):
     pass
 
 
+# What a DynamoDB number can hold: 38 significant digits, magnitudes from 1e-130 to 9.9e125.
+_SMALLEST, _LARGEST, _DIGITS = 1e-130, 9.9e125, 38
+
+
 def _finite_float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
+    if not math.isfinite(value) or (value != 0 and not _SMALLEST <= abs(value) <= _LARGEST):
         raise _NotFinite(text)
     return value
+
+
+def _storable_int(text: str) -> int:
+    if len(text.lstrip("-").lstrip("0")) > _DIGITS:
+        raise _NotFinite(text)
+    return int(text)
 
 
 def parse_body(raw: bytes | str | None) -> Any:
@@ -88,10 +99,11 @@ def parse_body(raw: bytes | str | None) -> Any:
             "body is nested too deeply", [{"field": "body", "message": f"nested at most {MAX_DEPTH} levels"}]
         )
     try:
-        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        body = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_storable_int)
     except _NotFinite as exc:
         raise ValidationFailed(
-            "numbers must be finite", [{"field": "body", "message": f"not a finite number: {str(exc)[:40]}"}]
+            "numbers must be finite and storable",
+            [{"field": "body", "message": f"not a number that can be stored: {str(exc)[:40]}"}],
         ) from None
     except (ValueError, RecursionError) as exc:
         raise ValidationFailed("body is not valid JSON", [{"field": "body", "message": str(exc)[:200]}]) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from citybrain.core import paging, timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from citybrain.core.validation import Name, Text
+from citybrain.core.validation import Name, Text, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditLog, RequestFacts
@@ -127,6 +128,11 @@ class DatasetIn(BaseModel):
         if len(set(self.primary_key)) != len(self.primary_key):
             raise ValueError("primary_key names a field twice")
         return self
+
+
+# What PATCH with null sets these to: the value a dataset published without them has
+# (a null `license` or `temporal` removes it).
+RESET_TO: dict[str, Any] = {"description": "", "keywords": [], "update_frequency": "irregular", "spatial": []}
 
 
 class DatasetPatch(BaseModel):
@@ -309,6 +315,9 @@ class Catalog:
         changes = patch.model_dump(mode="json", exclude_unset=True)
         if not changes:
             raise ValidationFailed("nothing to change", [{"field": "body", "message": "name at least one field"}])
+        for name, default in RESET_TO.items():  # null: back to what a publication without it has
+            if name in changes and changes[name] is None:
+                changes[name] = default
         now = timeutil.now_ms()
         changes.update(modified=timeutil.local_iso(now), modified_ms=now)
         updated = {**current, **{k: v for k, v in changes.items() if v is not None}}
@@ -325,6 +334,22 @@ class Catalog:
             {"changed": sorted(k for k in changes if k not in ("modified", "modified_ms"))},
         )
         return public_view(updated)
+
+    def find(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """GET /v1/datasets: `q` and the filters of the query, paged (an unknown domain or
+        sensitivity is a 400 naming it; an empty parameter is no filter)."""
+        filters = {k: params[k] for k in ("domain", "owner", "keyword", "sensitivity") if params.get(k)}
+        if "domain" in filters:
+            one_of("domain", filters["domain"], [d.value for d in DatasetDomain])
+        if "sensitivity" in filters:
+            one_of("sensitivity", filters["sensitivity"], [s.value for s in Sensitivity])
+        result = self.search(
+            params.get("q"),
+            filters,
+            paging.parse_limit(params.get("limit"), 20, 100),
+            paging.decode_cursor(params.get("cursor")),
+        )
+        return {**result, "next_cursor": paging.encode_cursor(result["next_cursor"])}
 
     def search(self, q: str | None, filters: dict[str, str], limit: int, cursor: dict | None) -> dict[str, Any]:
         found = search_entries(list(self.store.index().values()), q, filters)
