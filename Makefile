@@ -12,15 +12,17 @@ STAGE ?= dev
 FN ?=
 EVENT ?=
 
-.PHONY: help venv up test unit integration e2e bench package deploy invoke lint clean
+.PHONY: help venv up test unit integration e2e bench package deploy invoke lint openapi clean
 
 help:
 	@echo "make up        run City Brain locally (emulated AWS + API + triggers + demo district)"
-	@echo "make test      run the whole test suite"
+	@echo "make test      run lint, types and the whole test suite"
+	@echo "make lint      ruff (lint and format) and mypy only"
 	@echo "make bench     print the performance figures"
 	@echo "make package STAGE=prod   build the cloud artifact under build/"
 	@echo "make deploy STAGE=prod    package and deploy with CloudFormation"
 	@echo "make invoke FN=process_readings EVENT=events/sqs-readings.json   run one handler on a sample event"
+	@echo "make openapi   regenerate docs/openapi.json from the routes and their models"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt layers/pyproject.toml
 	@test -n "$(PYTHON)" || { echo "python3.12 not found (install it, or pass PYTHON=/path/to/python3.12)"; exit 1; }
@@ -34,8 +36,15 @@ venv: $(VENV)/.installed
 up: venv
 	$(BIN)/python -m infra.local
 
-test: venv
-	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e
+# Lint, types and the whole suite; the coverage of layers/ and functions/ by the in-process tests is printed last.
+test: lint
+	$(BIN)/python -m pytest -q -p no:schemathesis --cov --cov-report= tests/unit tests/integration tests/e2e
+	@echo "coverage of layers/citybrain and functions: $$($(BIN)/python -m coverage report --format=total)%"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/citybrain functions infra
 
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit
@@ -57,6 +66,10 @@ deploy: package
 
 invoke: venv
 	$(BIN)/python -m infra.invoke $(FN) $(EVENT)
+
+# The committed OpenAPI document; tests/unit/test_openapi.py fails when it differs from what the code generates.
+openapi: venv
+	$(BIN)/python -m functions.openapi docs/openapi.json
 
 clean:
 	rm -rf build .pytest_cache
