@@ -1,18 +1,14 @@
 from chalice import Blueprint, Rate
-from pydantic import BaseModel, ConfigDict, Field
 
 from functions.http import body_of, principal, query, respond, route
 
 bp = Blueprint(__name__)
 
 
-class AlertActionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=1000, description="why, what was done")
-
-
 def _note(request) -> str | None:
     """The body is optional: no body, or {"note": "..."}."""
+    from citybrain.alerts.lifecycle import AlertActionIn
+
     if not request.raw_body:
         return None
     return AlertActionIn.model_validate(body_of(request)).note
@@ -57,7 +53,7 @@ def get_alert(alert_id):
     "/v1/alerts/{alert_id}/acknowledge",
     methods=["POST"],
     summary="Acknowledge an open alert (the device's department or the data bureau)",
-    body="functions.alerts:AlertActionIn",
+    body="citybrain.alerts.lifecycle:AlertActionIn",
     body_required=False,
     response=ALERTS + "Alert",
     errors=(400, 403, 404, 409, 413),
@@ -74,7 +70,7 @@ def acknowledge_alert(alert_id):
     "/v1/alerts/{alert_id}/resolve",
     methods=["POST"],
     summary="Resolve an open or acknowledged alert (the device's department or the data bureau)",
-    body="functions.alerts:AlertActionIn",
+    body="citybrain.alerts.lifecycle:AlertActionIn",
     body_required=False,
     response=ALERTS + "Alert",
     errors=(400, 403, 404, 409, 413),

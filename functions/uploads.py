@@ -53,9 +53,9 @@ def process_uploads(event):
 
 
 def _read_notified(record, lambda_context=None):
+    from citybrain.composition import once_per_object
     from citybrain.core.observability import logger
     from citybrain.uploads.models import parse_s3_notification
-    from citybrain.uploads.store import once_per_object
 
     logger.set_correlation_id(record.message_id)
     read_once = once_per_object(_read_object, lambda_context)

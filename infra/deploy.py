@@ -25,11 +25,11 @@ def stack_outputs(stack: str, region: str) -> dict[str, str]:
 
 def ensure_admin(stack: str, region: str, api_key: str | None) -> str | None:
     """Returns the key if this call generated it, else None."""
+    from citybrain.composition import departments as department_service
     from citybrain.core import aws, config
     from citybrain.core.config import env_name
     from citybrain.departments.models import ADMIN_DEPARTMENT
-    from citybrain.departments.service import Departments, new_key
-    from citybrain.departments.store import DynamoDepartmentStore
+    from citybrain.departments.service import new_key
 
     outputs = stack_outputs(stack, region)
     os.environ["AWS_DEFAULT_REGION"] = region
@@ -38,10 +38,10 @@ def ensure_admin(stack: str, region: str, api_key: str | None) -> str | None:
     config.reset_settings()
     aws.reset_clients()
 
-    departments = Departments(DynamoDepartmentStore())
+    departments = department_service()
     generated = None
     if not api_key:
-        if departments.store.get_department(ADMIN_DEPARTMENT):
+        if departments.exists(ADMIN_DEPARTMENT):
             print(
                 f"admin key: already set up in {outputs['DepartmentsTable']}; "
                 "set CITYBRAIN_ADMIN_KEY to install another"

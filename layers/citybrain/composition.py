@@ -47,7 +47,7 @@ def reading_ingest() -> ReadingIngest:
     from citybrain.sensing.queue import enqueue_readings
 
     return ReadingIngest(
-        devices().store.get_many,
+        devices().get_many,
         enqueue_readings,
         RejectionStore().record,
         get_settings().max_future_skew_seconds * 1000,
@@ -62,7 +62,11 @@ def reading_pipeline() -> ReadingPipeline:
     from citybrain.sensing.reading_store import DynamoReadingStore
 
     return ReadingPipeline(
-        DynamoReadingStore(), RejectionStore(), archive_readings, devices().store.get_many, alert_service().apply
+        DynamoReadingStore(),
+        RejectionStore(),
+        archive_readings,
+        devices().get_many,
+        lambda device, events: alert_service().apply(device, events),
     )
 
 
@@ -126,7 +130,7 @@ def upload_intake() -> UploadIntake:
 
     rejections = RejectionStore()
     read_readings = ReadingFiles(
-        devices().store.get_many,
+        devices().get_many,
         lambda readings, source, known: queue.send_messages(queue.pack_messages(readings, source, known)),
         rejections.record,
         get_settings().max_future_skew_seconds * 1000,
@@ -140,6 +144,13 @@ def _load_dataset(chunks: Iterable[bytes], upload: dict[str, Any], s3_object: S3
     from citybrain.exchange.loads import DatasetUpload
 
     return DatasetUpload(exchange().records, RejectionStore().record).read(chunks, upload, s3_object, source)
+
+
+def once_per_object(read, lambda_context=None):
+    """`read(s3_object=...)` run at most once per uploaded object's content (Powertools idempotency)."""
+    from citybrain.uploads.store import once_per_object
+
+    return once_per_object(read, lambda_context)
 
 
 def reset() -> None:

@@ -41,3 +41,13 @@ def test_local_hour_and_date_cross_utc_midnight():
     assert timeutil.local_date(ms) == "2026-11-28"
     assert timeutil.local_iso(ms) == "2026-11-28T07:30:00+08:00"
     assert timeutil.local_iso(ms + 250) == "2026-11-28T07:30:00.250+08:00"
+
+
+@pytest.mark.parametrize("value", [10**20, "9999-12-31T23:59:59-01:00", "10000-01-01", "٢٠٢٦"])
+def test_instants_past_the_year_9999_or_in_other_digits_are_bad_times(value):
+    with pytest.raises(timeutil.BadTime):
+        timeutil.parse_instant(value)
+
+
+def test_the_last_instant_of_9999_local_time_is_read():
+    assert timeutil.parse_instant("9999-12-31T23:59:59.999+08:00") == 253_402_271_999_999

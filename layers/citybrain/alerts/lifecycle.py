@@ -30,10 +30,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, TypeGuard
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from citybrain.alerts.rules.catalogue import RULES, SEVERITIES, SEVERITY_RANK, Event
 from citybrain.alerts.rules.settings import DEFAULTS
 from citybrain.core import timeutil
 from citybrain.core.errors import Conflict, Forbidden, ValidationFailed
+from citybrain.core.validation import Note
 from citybrain.departments.models import Principal
 
 STATUSES = ("open", "acknowledged", "resolved")
@@ -43,6 +46,13 @@ DEFAULT_HYSTERESIS = DEFAULTS["hysteresis"]
 BY_RULES = "rules"
 BY_AUTO = "auto"
 MAX_NOTE = 1000
+
+
+class AlertActionIn(BaseModel):
+    """POST /v1/alerts/{id}/acknowledge and /resolve: an optional note."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: Note | None = Field(default=None, description="why, what was done")
 
 
 class Transition(NamedTuple):

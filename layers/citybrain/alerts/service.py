@@ -1,11 +1,11 @@
-"""Alerts as a service: citybrain.alerts.lifecycle' lifecycle on its store, the notifications
-that announce it, and the scheduled check for silent devices.
+"""Alerts as a service: the lifecycle of citybrain.alerts.lifecycle on its store, the
+notifications that announce it, and the scheduled check for silent devices.
 
-Thin orchestration: every decision is citybrain.alerts.lifecycle' or the rules'. This reads
+Thin orchestration: every decision is the lifecycle's or the rules'. This reads
 what they need, stores what they decide (one transaction per device and rule,
 retried when a concurrent writer got there first) and publishes after the write.
 
-- apply(device, events): the processing function's rule events. It may run again
+- apply(device, events): the rule events of the readings pipeline (citybrain.sensing.pipeline). It may run again
   for the same events (a retried transaction, a redelivered message), so it must
   change nothing the second time: a repeat or auto-resolve not newer than what the
   alert has counted is ignored by citybrain.alerts.lifecycle, and an alert the events would
@@ -336,9 +336,7 @@ def parse_query(params: Mapping[str, str], now_ms: int) -> dict[str, Any]:
             one_of(name, value, allowed)
             filters[name] = [value]
     start, end = paging.parse_range(params, 0, now_ms + 86_400_000)
-    cursor = paging.decode_cursor(params.get("cursor"))
-    if cursor is not None and not (isinstance(cursor.get("k"), str) and isinstance(cursor.get("id"), str)):
-        raise paging.bad_cursor()
+    cursor = paging.decode_cursor(params.get("cursor"), {"k": str, "id": str})
     return {
         "device": params.get("device") or None,
         "filters": filters,

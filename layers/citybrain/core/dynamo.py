@@ -86,6 +86,17 @@ def batch_write(table: str, requests: list[dict[str, Any]]) -> None:
             raise RuntimeError(f"DynamoDB kept writes to {table} unprocessed after retries")
 
 
+def scan_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item a Scan returns, page after page, decoded."""
+    while True:
+        response = client("dynamodb").scan(**kwargs)
+        for item in response["Items"]:
+            yield from_item(item)
+        if not response.get("LastEvaluatedKey"):
+            return
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every raw item a Query returns, page after page."""
     while True:

@@ -1,5 +1,7 @@
-"""Query parameters shared by the listing routes: opaque page cursors (DynamoDB's
-LastEvaluatedKey, base64url-encoded), page limits, and time bounds."""
+"""Query parameters shared by the listing routes: opaque page cursors (where the
+next page starts: a store's last key or a listing's own position, as base64url
+JSON, checked against the shape each listing hands out), page limits, and time
+bounds."""
 
 from __future__ import annotations
 
@@ -52,7 +54,9 @@ def _fits(key: dict[str, Any], shape: Mapping[str, type]) -> bool:
         value = key[name]
         if isinstance(value, bool) or not isinstance(value, kind):
             return False
-        if isinstance(value, str) and (not value or len(value) > 1024 or not is_text(value)):
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            return False  # no key this API hands out is larger; DynamoDB would refuse it
+        if isinstance(value, str) and (not value or not is_text(value) or len(value.encode()) > 1024):
             return False
     return True
 
@@ -60,10 +64,7 @@ def _fits(key: dict[str, Any], shape: Mapping[str, type]) -> bool:
 def parse_limit(value: str | None, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
     if value in (None, ""):
         return default
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = 0
+    limit = int(value) if value.isascii() and value.isdigit() else 0  # not "1_0", " 5 " or "٥"
     if not 1 <= limit <= maximum:
         raise ValidationFailed("invalid limit", [{"field": "limit", "message": f"an integer from 1 to {maximum}"}])
     return limit

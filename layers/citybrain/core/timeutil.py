@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 # Anything earlier is a device clock that was never set, or seconds sent as ms.
 EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+# And anything later is no observation or term City Brain can show (a local date past 9999).
+LATEST_MS = 253_402_271_999_999  # 9999-12-31T23:59:59.999+08:00
 
 
 class BadTime(ValueError):
@@ -26,7 +28,9 @@ def parse_instant(value: object) -> int:
     if isinstance(value, bool) or value is None:
         raise BadTime("expected an ISO-8601 time or epoch milliseconds")
     numeric = False
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+    if isinstance(value, (int, float)) or (
+        isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()
+    ):
         numeric = True
         if isinstance(value, float) and not math.isfinite(value):
             raise BadTime("expected a finite epoch milliseconds value")
@@ -34,17 +38,19 @@ def parse_instant(value: object) -> int:
     elif isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=LOCAL_TZ)
+            ms = int(parsed.timestamp() * 1000)
+        except (ValueError, OverflowError, OSError):
             raise BadTime("not an ISO-8601 time (e.g. 2026-11-27T08:30:00+08:00)") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=LOCAL_TZ)
-        ms = int(parsed.timestamp() * 1000)
     else:
         raise BadTime("expected an ISO-8601 time or epoch milliseconds")
     if ms < EARLIEST_MS:
         if numeric and ms >= EARLIEST_MS // 1000:
             raise BadTime("looks like epoch seconds; send epoch milliseconds")
         raise BadTime("before 2000-01-01")
+    if ms > LATEST_MS:
+        raise BadTime("after 9999-12-31")
     return ms
 
 

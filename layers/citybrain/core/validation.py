@@ -8,8 +8,10 @@
   double (1e400), and numbers DynamoDB cannot hold (a magnitude under 1e-130 or
   over 9.9e125, an integer of more than 38 digits) are a 400; booleans are never
   numbers (models use strict types for that).
-- Names and titles carry no control characters (C0, C1, DEL), no bidirectional
-  overrides or isolates and no zero-width characters (`Name` below).
+- Names and titles carry no character a reader cannot see or that reorders the
+  text: Unicode categories Cc (C0, C1, DEL), Cf (zero-width characters,
+  bidirectional marks, overrides and isolates, the BOM, tags), Zl, Zp and Co
+  (`Name` below); free text (`Text`) may also hold tabs and line breaks.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -27,12 +30,11 @@ from citybrain.core.errors import PayloadTooLarge, ValidationFailed
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 MAX_DEPTH = 32
 
-# Line breaks and tabs are allowed in free text (a description, a purpose), not in a name.
-_INVISIBLE_IN_TEXT = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
-# C0 and C1 controls, DEL, zero-width characters, bidirectional marks, overrides and isolates, BOM.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Characters a person cannot see or that reorder what they see: controls (Cc), format
+# characters (Cf: zero-width, bidirectional marks, overrides and isolates, BOM, tags),
+# line and paragraph separators (Zl, Zp) and private use (Co).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Co"})
+_LINE_BREAKS = frozenset("\t\n\r")  # allowed in free text, not in a name
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -171,15 +173,27 @@ def check_query(params: dict[str, str]) -> dict[str, str]:
     return params
 
 
+def invisible(value: str, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The first character of `value` a reader cannot see (or that reorders the text), if any."""
+    if value.isascii() and value.isprintable():
+        return None  # the common case, without a look at each character
+    for char in value:
+        if char not in allowed and unicodedata.category(char) in _INVISIBLE_CATEGORIES:
+            return char
+    return None
+
+
 def _visible(value: str) -> str:
-    if _INVISIBLE.search(value):
-        raise ValueError("must not contain control, zero-width or bidirectional-override characters")
+    found = invisible(value)
+    if found is not None:
+        raise ValueError(f"must not contain control, format or invisible characters (U+{ord(found):04X})")
     return value
 
 
 def _readable(value: str) -> str:
-    if _INVISIBLE_IN_TEXT.search(value):
-        raise ValueError("must not contain control, zero-width or bidirectional-override characters")
+    found = invisible(value, _LINE_BREAKS)
+    if found is not None:
+        raise ValueError(f"must not contain control, format or invisible characters (U+{ord(found):04X})")
     return value
 
 
@@ -187,6 +201,8 @@ def _readable(value: str) -> str:
 Name = Annotated[str, AfterValidator(_visible)]
 # Free text: a description, a purpose, a note (line breaks allowed).
 Text = Annotated[str, AfterValidator(_readable)]
+# Why something was done, as people write it beside an action.
+Note = Annotated[Text, Field(max_length=1000)]
 # JSON numbers only: never a boolean, never a string of digits, always finite.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 Integer = StrictInt

@@ -62,6 +62,9 @@ class Departments:
         self.store.put_key(hash_key(api_key), department_id, "department")
         return {**record, "api_key": api_key}
 
+    def exists(self, department_id: str) -> bool:
+        return self.store.get_department(department_id) is not None
+
     def list(self) -> list[dict[str, Any]]:
         """Every department, without keys."""
         return self.store.list_departments()

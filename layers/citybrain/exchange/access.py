@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citybrain.core import timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from citybrain.core.validation import Integer, Text, one_of
+from citybrain.core.validation import Integer, Note, Text, one_of
 from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditLog, RequestFacts
 from citybrain.exchange.catalog import Catalog, Sensitivity
@@ -69,7 +69,7 @@ class DecisionIn(BaseModel):
     fields: list[str] | None = Field(default=None, min_length=1, max_length=200, description="narrow the fields")
     clear_fields: list[str] | None = Field(default=None, max_length=200, description="narrow the clear fields")
     expires_at: str | Integer | None = Field(default=None, description="shorten the term")
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Note | None = None
 
     @field_validator("fields", "clear_fields")
     @classmethod
@@ -83,7 +83,7 @@ REQUEST_STATUSES = ("pending_owner", "pending_bureau", "approved", "rejected")
 
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: Text | None = Field(default=None, max_length=1000)
+    reason: Note | None = None
 
 
 class AccessStore(Protocol):

@@ -68,6 +68,14 @@ class Temporal(BaseModel):
     start: date | None = None
     end: date | None = None
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        # A date is ISO text (2026-01-01): a number would be read as seconds since 1970.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("a date as text, e.g. 2026-01-01")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> Temporal:
         if self.start and self.end and self.end < self.start:
@@ -132,6 +140,7 @@ class DatasetIn(BaseModel):
 
 # What PATCH with null sets these to: the value a dataset published without them has
 # (a null `license` or `temporal` removes it).
+SEARCH_CURSOR = {"i": int, "id": str}  # the last entry of a page: when it was issued, its id
 RESET_TO: dict[str, Any] = {"description": "", "keywords": [], "update_frequency": "irregular", "spatial": []}
 
 
@@ -347,7 +356,7 @@ class Catalog:
             params.get("q"),
             filters,
             paging.parse_limit(params.get("limit"), 20, 100),
-            paging.decode_cursor(params.get("cursor")),
+            paging.decode_cursor(params.get("cursor"), SEARCH_CURSOR),
         )
         return {**result, "next_cursor": paging.encode_cursor(result["next_cursor"])}
 
@@ -355,10 +364,7 @@ class Catalog:
         found = search_entries(list(self.store.index().values()), q, filters)
         start = 0
         if cursor:
-            try:
-                after = (-int(cursor["i"]), str(cursor["id"]))
-            except (KeyError, TypeError, ValueError):
-                raise paging.bad_cursor() from None
+            after = (-cursor["i"], cursor["id"])
             start = next((n for n, e in enumerate(found) if e.order > after), len(found))
         page = found[start : start + limit]
         records = self.store.get_many([e.id for e in page])

@@ -17,7 +17,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from citybrain.core import timeutil
 from citybrain.core.validation import Name, Text
@@ -54,7 +54,7 @@ class FieldSpec(BaseModel):
     unit: Name | None = Field(default=None, max_length=40)
     description: Text | None = Field(default=None, max_length=500)
     pii: PII = PII.none
-    required: bool = False
+    required: StrictBool = False
 
     @field_validator("name")
     @classmethod

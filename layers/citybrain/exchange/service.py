@@ -12,7 +12,7 @@ from citybrain.departments.models import Principal
 from citybrain.exchange import dcat
 from citybrain.exchange.access import Access
 from citybrain.exchange.audit import AuditLog
-from citybrain.exchange.catalog import Catalog
+from citybrain.exchange.catalog import SEARCH_CURSOR, Catalog
 from citybrain.exchange.records import Records
 from citybrain.exchange.stats import ExchangeStats
 
@@ -37,7 +37,7 @@ class Exchange:
         since = paging.parse_instant(params, "from")
         until = paging.parse_instant(params, "to")
         dataset, actor = params.get("dataset") or None, params.get("actor") or None
-        store = self.audit.store
+        store = self.audit
         me = principal.department_id
 
         def page(partition, equals):
@@ -74,7 +74,8 @@ class Exchange:
         """Anyone may harvest the public part of the catalog; a department key shows it whole."""
         limit = paging.parse_limit(params.get("limit"), default=100, maximum=500)
         filters = {} if principal else {"sensitivity": "public"}
-        result = self.catalog.search(None, filters, limit, paging.decode_cursor(params.get("cursor")))
+        cursor = paging.decode_cursor(params.get("cursor"), SEARCH_CURSOR)
+        result = self.catalog.search(None, filters, limit, cursor)
         this_page = f"{base}/v1/catalog.jsonld" + (f"?{urlencode(params)}" if params else "")
         next_page = None
         if result["next_cursor"]:

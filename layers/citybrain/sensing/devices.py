@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -142,6 +143,10 @@ class Devices:
         cursor = paging.decode_cursor(params.get("cursor"), {"id": str})
         items, last = self.store.list(filters, limit, cursor)
         return {"items": items, "next_cursor": paging.encode_cursor(last)}
+
+    def get_many(self, device_ids: builtins.list[str]) -> dict[str, dict[str, Any]]:
+        """The registry records of those of `device_ids` that exist (one batched read)."""
+        return self.store.get_many(device_ids)
 
     def describe(self, device_id: str) -> dict[str, Any]:
         """The device with its online state and its latest reading (derived indicators beside the values)."""

@@ -9,37 +9,24 @@ its rule state) checks and bumps that version the same way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
-from citybrain.core.dynamo import from_item, to_attr
-
-
-def _scan(**kwargs: Any) -> Iterator[dict[str, Any]]:
-    while True:
-        response = client("dynamodb").scan(**kwargs)
-        for item in response["Items"]:
-            yield from_item(item)
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return
-        kwargs["ExclusiveStartKey"] = last
-
+from citybrain.core.dynamo import from_item, scan_all, to_attr
 
 STATE_FIELDS = {"#d": "device_id", "#t": "t", "#r": "rules", "#v": "version"}
 
 
 class DeviceSweep:
     def devices(self) -> list[dict[str, Any]]:
-        return list(_scan(TableName=get_settings().devices_table))
+        return list(scan_all(TableName=get_settings().devices_table))
 
     def states(self) -> dict[str, dict[str, Any]]:
         """device id -> {device_id, t, rules, version} of its latest state."""
         return {
             s["device_id"]: s
-            for s in _scan(
+            for s in scan_all(
                 TableName=get_settings().device_state_table,
                 ProjectionExpression="#d, #t, #r, #v",
                 ExpressionAttributeNames=STATE_FIELDS,

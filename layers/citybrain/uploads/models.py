@@ -4,7 +4,6 @@ names it, the bucket's notifications, and what reading the file came to."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
@@ -12,6 +11,7 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from citybrain.core.validation import invisible
 from citybrain.files.tables import FORMATS, format_of
 
 KEY_PREFIX = "uploads"
@@ -22,8 +22,6 @@ BLOCK_ROWS = 1000  # rows validated, forwarded and recorded together
 # Read at about 1 MB (20,000 rows) a second on one vCPU, this takes some 8 of
 # Lambda's 15 minutes; a bigger file would time out on every retry.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class UploadIn(BaseModel):
@@ -47,8 +45,8 @@ class UploadIn(BaseModel):
             raise PydanticCustomError("filename", f"at most {MAX_FILENAME} characters")
         if "/" in value or "\\" in value:
             raise PydanticCustomError("filename", "a file name, not a path: no / or \\")
-        if _CONTROL.search(value):
-            raise PydanticCustomError("filename", "must not contain control characters")
+        if invisible(value) is not None:
+            raise PydanticCustomError("filename", "must not contain control characters or other invisible ones")
         if format_of(value) is None:
             raise PydanticCustomError("filename", f"must end in one of {', '.join(FORMATS)}")
         return value

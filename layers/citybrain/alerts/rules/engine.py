@@ -1,9 +1,13 @@
 """The rule engine: one device, its rule state, its new readings -> new state, events.
 
-Pure: no clock, no AWS. The processing function calls it once per device per batch:
+Pure: no clock, no AWS. The readings pipeline (citybrain.sensing.pipeline) calls it once
+per device per batch, with the indicators it derived for each reading (the AQI):
 
-    evaluation = evaluate(device, state.get("rules"), [(r.t, r.values) for r in new_readings],
-                          previous=(state["t"], state["values"]) if state else None)
+    evaluation = evaluate(device, state.get("rules"), [(r.t, r.values) for r in readings],
+                          previous=(state["t"], state["values"]) if state else None,
+                          indicators_given=[derived[r.key] for r in readings])
+
+Without `indicators_given` the engine derives the AQI itself (the unit tests call it so).
 
 - `device` is the registry record (type, thresholds, acoustic_zone, rules, ...).
 - `state` is the rule state stored in the device's latest-state item (attribute `rules`),
