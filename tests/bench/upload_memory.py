@@ -63,11 +63,11 @@ def register_devices() -> None:
 def upload(path: Path) -> str:
     import requests
 
+    from citybrain.composition import uploads
     from citybrain.departments.models import Principal
     from citybrain.uploads.models import UploadIn
-    from functions.uploads import _uploads
 
-    created = _uploads().create(Principal("environment", "department"), UploadIn(filename=path.name))
+    created = uploads().create(Principal("environment", "department"), UploadIn(filename=path.name))
     with path.open("rb") as body:
         response = requests.put(created["url"], data=body, headers=created.get("headers") or {}, timeout=600)
     response.raise_for_status()

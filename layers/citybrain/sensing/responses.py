@@ -77,7 +77,11 @@ class Observation(Open):
     t: int = Field(description="observed time, epoch milliseconds")
     observed_at: Instant
     values: dict[str, Value]
-    airQualityIndex: int | None = optional("China AQI (HJ 633-2012)")
+    airQualityIndex: int | None = optional(
+        "China real-time AQI of the reading, by the standard in airQualityStandard (HJ 633-2026); readings "
+        "stored before it carry HJ 633-2012's index and no airQualityStandard"
+    )
+    airQualityStandard: str | None = optional("the standard the index follows: HJ 633-2026")
     airQualityLevel: str | None = optional("优, 良, 轻度污染, 中度污染, 重度污染, 严重污染")
     airQualityLevelEn: str | None = optional()
     airQualityGrade: str | None = optional("一级 … 六级")

@@ -56,7 +56,7 @@ class Rule(NamedTuple):
 
 
 RULES: dict[str, Rule] = {
-    "aqi": Rule("environment", "airPollution", "AQI (HJ 633-2012)"),
+    "aqi": Rule("environment", "airPollution", "AQI (HJ 633-2026)"),
     "noise": Rule("environment", "noisePollution", "dB(A) over the GB 3096-2008 limit"),
     "water": Rule("weather", "floodRisk", "water level (m)"),
     "traffic": Rule("traffic", "trafficJam", "consecutive congested readings"),

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 DEFAULTS: dict[str, float | int] = {
-    # Air: HJ 633-2012 level 5 (重度污染) starts above AQI 200, level 6 (严重污染) above 300.
+    # Air: HJ 633-2026 level 5 (重度污染) starts above AQI 200, level 6 (严重污染) above 300.
     "aqi_high": 200,
     "aqi_critical": 300,
     # Traffic: an urban arterial under 20 km/h, or a detector loop occupied 80% of the time, is congested.
