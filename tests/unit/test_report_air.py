@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from citybrain.reports.air import air_section, day_hours, hourly_means
+from citybrain.reports.air import air_section
+from citybrain.reports.hours import day_hours, hourly_means
 
 DAY = date(2026, 11, 27)
 

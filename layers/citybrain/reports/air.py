@@ -5,9 +5,7 @@ values, each with the count behind it and the standard it follows (HJ 633-2026 f
 index, GB 3095 data statistics for validity: citybrain.sensing.air_statistics).
 
 - A station's hourly value of a pollutant is its rollup's mean for that local hour
-  (sum / n); a local hour with no reading of it is missing. Rollups are keyed by local
-  hour ("2026-11-27T23" is 23:00-24:00 +08:00), so a reading at 23:59 local belongs to its
-  day and one at 00:30 local to the next, whatever their UTC dates.
+  (sum / n, citybrain.reports.hours); a local hour with no reading of it is missing.
 - Per station: the daily concentrations (24-hour means, daily maximum 8-hour O3), the
   daily AQI from them, and the hours spent at each AQI level (from the hourly index of
   its hourly means; an hour with no pollutant is not counted).
@@ -22,26 +20,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from citybrain.reports.hours import Rollups, day_hours, hourly_means
 from citybrain.sensing.air_statistics import Statistic, area_day, day_aqi, station_day
 from citybrain.sensing.aqi import LEVELS, POLLUTANTS, STANDARD, air_quality, level
 
-Rollups = Mapping[tuple[str, str], Mapping[str, Any]]  # (device id, local hour) -> rollup item
 UNITS = {"pm25": "µg/m³", "pm10": "µg/m³", "so2": "µg/m³", "no2": "µg/m³", "o3": "µg/m³", "co": "mg/m³"}
 LEVEL_NAMES = tuple(found.name for _, found in LEVELS)
-
-
-def day_hours(day: date) -> list[str]:
-    """The 24 local hours of a local date, as rollups name them."""
-    return [f"{day.isoformat()}T{hour:02d}" for hour in range(24)]
-
-
-def hourly_means(rollups: Rollups, device_id: str, name: str, hours: Sequence[str]) -> list[float | None]:
-    """The device's mean of `name` in each hour (None where it has no reading of it)."""
-    means: list[float | None] = []
-    for hour in hours:
-        stats = (rollups.get((device_id, hour)) or {}).get("values", {}).get(name)
-        means.append(stats["sum"] / stats["n"] if stats and stats.get("n") else None)
-    return means
 
 
 def station_figures(
