@@ -28,16 +28,15 @@ def parse_instant(value: object) -> int:
     if isinstance(value, bool) or value is None:
         raise BadTime("expected an ISO-8601 time or epoch milliseconds")
     numeric = False
-    if isinstance(value, (int, float)) or (
-        isinstance(value, str) and value.strip().isascii() and value.strip().isdigit()
-    ):
+    text = value.strip() if isinstance(value, str) else ""
+    if isinstance(value, (int, float)) or (text.isascii() and text.isdigit()):
         numeric = True
         if isinstance(value, float) and not math.isfinite(value):
             raise BadTime("expected a finite epoch milliseconds value")
-        ms = int(value)
+        ms = int(value) if isinstance(value, (int, float)) else int(text)
     elif isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.strip())
+            parsed = datetime.fromisoformat(text)
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=LOCAL_TZ)
             ms = int(parsed.timestamp() * 1000)

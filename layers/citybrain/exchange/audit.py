@@ -115,18 +115,6 @@ class AuditLog:
         self.store = store
         self._head: tuple[int, str] | None = None  # (seq, hash) of the last entry this process saw
 
-    def newest(
-        self,
-        partition: tuple[str, str] | None,
-        below: int | None,
-        want: int,
-        equals: dict[str, str],
-        since_ms: int | None,
-        until_ms: int | None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        """Entries newest first, seq < below, from the chain or one index partition (the audit views)."""
-        return self.store.newest(partition, below, want, equals, since_ms, until_ms)
-
     def append(
         self,
         *,

@@ -37,7 +37,7 @@ class Exchange:
         since = paging.parse_instant(params, "from")
         until = paging.parse_instant(params, "to")
         dataset, actor = params.get("dataset") or None, params.get("actor") or None
-        store = self.audit
+        store = self.audit.store  # the exchange's own audit store: the views read its indexes
         me = principal.department_id
 
         def page(partition, equals):
