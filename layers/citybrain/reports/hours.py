@@ -19,26 +19,32 @@ def day_hours(day: date) -> list[str]:
     return [f"{day.isoformat()}T{hour:02d}" for hour in range(24)]
 
 
-def _stats(rollups: Rollups, device_id: str, name: str, hour: str) -> Mapping[str, Any] | None:
+def hour_stats(rollups: Rollups, device_id: str, name: str, hour: str) -> Mapping[str, Any] | None:
+    """The rollup stats of `name` in that hour ({n, sum, min, max[, energy]}), None without a reading."""
     stats = (rollups.get((device_id, hour)) or {}).get("values", {}).get(name)
     return stats if stats and stats.get("n") else None
 
 
 def hourly_means(rollups: Rollups, device_id: str, name: str, hours: Sequence[str]) -> list[float | None]:
     """The device's mean of `name` in each hour (None where it has no reading of it)."""
-    return [(s["sum"] / s["n"]) if (s := _stats(rollups, device_id, name, h)) else None for h in hours]
+    return [(s["sum"] / s["n"]) if (s := hour_stats(rollups, device_id, name, h)) else None for h in hours]
 
 
 def hourly_maxima(rollups: Rollups, device_id: str, name: str, hours: Sequence[str]) -> list[float | None]:
-    return [s["max"] if (s := _stats(rollups, device_id, name, h)) else None for h in hours]
+    return [s["max"] if (s := hour_stats(rollups, device_id, name, h)) else None for h in hours]
 
 
 def totals(rollups: Rollups, device_id: str, name: str, hours: Sequence[str]) -> tuple[float, int]:
     """(sum, count) of `name` over the hours: the exact mean of every reading, not of hours."""
     total, count = 0.0, 0
     for hour in hours:
-        stats = _stats(rollups, device_id, name, hour)
+        stats = hour_stats(rollups, device_id, name, hour)
         if stats:
             total += stats["sum"]
             count += stats["n"]
     return total, count
+
+
+def period_span(hours: Sequence[str]) -> dict[str, Any]:
+    """The first and last local hour of a section's period, and how many it has."""
+    return {"from_hour": hours[0] if hours else None, "to_hour": hours[-1] if hours else None, "hours": len(hours)}

@@ -1,6 +1,7 @@
 """What the sensing network measures: device types, GB 3096-2008 acoustic zones,
-and the values each device type reports (FIWARE Smart Data Models names) with the
-physical range a validator enforces."""
+the values each device type reports (FIWARE Smart Data Models names) with the
+physical range a validator enforces, and which of them are sound levels in decibels
+(rolled up with their energy as well, citybrain.sensing.rollups)."""
 
 from __future__ import annotations
 
@@ -65,3 +66,9 @@ VALUES: dict[DeviceType, dict[str, ValueSpec]] = {
         "settlement": ValueSpec("mm", -2000, 2000),
     },
 }
+
+# Sound levels (dB): logarithmic, so an hour's level is an energy mean, 10·lg(mean of 10^(L/10)),
+# never an arithmetic one; their rollups keep the energy sum (citybrain.sensing.rollups).
+DECIBEL_VALUES: frozenset[str] = frozenset(
+    name for specs in VALUES.values() for name, spec in specs.items() if spec.unit.startswith("dB")
+)
