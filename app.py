@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from functions import alerts, departments, devices, exchange, http, readings, uploads
+from functions import alerts, dashboard, departments, devices, exchange, http, readings, reports, uploads
 
 app = Chalice(app_name="citybrain")
 app.register_blueprint(http.api)
@@ -12,3 +12,5 @@ app.register_blueprint(readings.bp)
 app.register_blueprint(uploads.bp)
 app.register_blueprint(exchange.bp)
 app.register_blueprint(alerts.bp)
+app.register_blueprint(reports.bp)
+app.register_blueprint(dashboard.bp)

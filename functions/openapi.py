@@ -32,12 +32,13 @@ DESCRIPTION = """\
 The hub between the district's departments: the IoT sensing network, alerts, and the
 exchange of data between departments under grants and audit.
 
-Every route but `/v1/health` and `/v1/openapi.json` needs the header `X-Api-Key`
-(`/v1/catalog.jsonld` takes one optionally: it then shows every dataset). A missing or
-unknown key is a 401, a known key not allowed to do something a 403. Bodies are UTF-8
-JSON of at most 6 MB nested at most 32 levels. Errors are JSON: a `code`, a human
-`message`, and for validation errors the offending fields with their paths. Listings
-are paged: pass a page's `next_cursor` back as `cursor`; cursors are opaque."""
+Every route but `/v1/health`, `/v1/openapi.json` and the dashboard's page and assets
+(`/dashboard…`) needs the header `X-Api-Key` (`/v1/catalog.jsonld` takes one
+optionally: it then shows every dataset). A missing or unknown key is a 401, a known key
+not allowed to do something a 403. Bodies are UTF-8 JSON of at most 6 MB nested at most
+32 levels. Errors are JSON: a `code`, a human `message`, and for validation errors the
+offending fields with their paths. Listings are paged: pass a page's `next_cursor` back
+as `cursor`; cursors are opaque."""
 
 TAGS = {
     "service": "The API itself",
@@ -47,6 +48,7 @@ TAGS = {
     "uploads": "Files of readings or of a dataset's records, PUT to a presigned URL",
     "alerts": "Alerts raised by the rules on the readings",
     "exchange": "The data exchange: catalog, records, access requests, grants, audit, statistics",
+    "dashboard": "The live operations dashboard (城市运行总览): its public page and assets, and the overview it reads",
 }
 
 ERRORS = {

@@ -58,6 +58,15 @@ class AlertQuery(BaseModel):
     cursor: str | None = cursor()
 
 
+class ReportQuery(BaseModel):
+    kind: Literal["hourly", "daily", "range"] | None = None
+    date: str | None = Field(default=None, description="reports whose period touches this local date, YYYY-MM-DD")
+    town: Town | None = None
+    domain: Domain | None = None
+    limit: int = limit(50, 200)
+    cursor: str | None = cursor()
+
+
 class DatasetQuery(BaseModel):
     q: str | None = Field(
         default=None,
@@ -126,6 +135,10 @@ class StatsQuery(BaseModel):
     department: str | None = Field(
         default=None, description="one department (the data bureau; a department may name only itself)"
     )
+
+
+class DashboardPageQuery(BaseModel):
+    refresh: int = Field(default=30, ge=2, le=3600, description="seconds between the page's refreshes")
 
 
 class ReadingBatch(BaseModel):

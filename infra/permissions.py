@@ -70,6 +70,11 @@ ACCESS: dict[str, dict[str, list[str]]] = {
             "dynamodb:ConditionCheckItem",
         ],
         "AlertsTopic": ["sns:Publish"],
+        # reports asked for (Put, Delete when queueing failed), read and listed (Query of requested-index);
+        # the presigned links to their artifacts are signed by this role
+        "ReportsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+        "ReportsQueue": ["sqs:SendMessage"],
+        "ReportsBucket/reports/*": ["s3:GetObject"],
     },
     "process_readings": {
         # one transaction writes the readings, their rollups and the device's latest state
@@ -122,6 +127,25 @@ ACCESS: dict[str, dict[str, list[str]]] = {
             "dynamodb:ConditionCheckItem",
         ],
         "AlertsTopic": ["sns:Publish"],
+    },
+    # a report reads devices x hours of rollups, the alerts of its period and the exchange statistics,
+    # and writes its three artifacts; its record moves queued -> running -> done or failed
+    "make_report": {
+        "ReportsTable": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        "DevicesTable": ["dynamodb:Scan"],
+        "RollupsTable": ["dynamodb:BatchGetItem"],
+        "AlertsTable": ["dynamodb:Query"],
+        "ExchangeStatsTable": ["dynamodb:Query"],
+        "ReportsBucket/reports/*": ["s3:PutObject"],
+    },
+    # the schedules record the period's report once (conditional Put) and queue it
+    "hourly_report": {
+        "ReportsTable": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+        "ReportsQueue": ["sqs:SendMessage"],
+    },
+    "daily_report": {
+        "ReportsTable": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
+        "ReportsQueue": ["sqs:SendMessage"],
     },
     "retry_alert_notifications": {
         # the outbox-index lists notifications still waiting; each is deleted once published

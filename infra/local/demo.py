@@ -554,6 +554,7 @@ class DemoDistrict:
             [
                 f"keys of the demo departments: {self.keys_file}",
                 *(f"  {d['id']:<12} {self.keys[d['id']]}  {d['name']}" for d in DEPARTMENTS),
+                f"dashboard (城市运行总览): {dashboard_url(url)}  (it asks once for one of these keys)",
                 "try this:",
                 f"  curl -s {url}/v1/health",
                 f"  curl -s -H 'X-Api-Key: {key}' {url}/v1/devices/gc-air-01",
@@ -564,6 +565,10 @@ class DemoDistrict:
                 f'{now_ms()}, "values": {{"pm25": 42}}}}]}}\'',
             ]
         )
+
+
+def dashboard_url(api_url: str) -> str:
+    return f"{api_url.rstrip('/')}/dashboard"
 
 
 def empty_district_hint(api_url: str, admin_key: str) -> str:

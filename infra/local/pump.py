@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 import traceback
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.local import runtime, schedules
@@ -195,16 +195,15 @@ class ScheduleTrigger:
         self.region = region
 
     def run(self, stop: threading.Event) -> None:
-        from citybrain.core.timeutil import LOCAL_TZ
-
-        now = datetime.now(LOCAL_TZ)
+        # EventBridge evaluates cron expressions in UTC; so does the local stack.
+        now = datetime.now(UTC)
         while not stop.is_set():
             due = self.schedule.next_after(now)
             if due is None:
                 log.info("%s: %s fires no more", self.name, self.expression)
                 return
             log.info("%s: next run %s", self.name, due.isoformat())
-            while not stop.is_set() and (left := (due - datetime.now(LOCAL_TZ)).total_seconds()) > 0:
+            while not stop.is_set() and (left := (due - datetime.now(UTC)).total_seconds()) > 0:
                 stop.wait(min(left, 30))  # re-check: the machine may sleep
             if stop.is_set():
                 return
@@ -257,13 +256,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     watch_parent(stop)
 
-    from citybrain.core.timeutil import LOCAL_TZ
-
     region = os.environ["AWS_DEFAULT_REGION"]
     retry_delay = int(os.environ.get("CITYBRAIN_RETRY_DELAY_SECONDS", "2"))
     app = runtime.load_app()
     invoke = Invoker(app, region)
-    triggers = discover(app, dict(os.environ), invoke, region, retry_delay, datetime.now(LOCAL_TZ))
+    triggers = discover(app, dict(os.environ), invoke, region, retry_delay, datetime.now(UTC))
     threads = []
     for trigger in triggers:
         if isinstance(trigger, SqsTrigger):

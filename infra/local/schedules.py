@@ -1,5 +1,6 @@
 """Schedule expressions as EventBridge reads them — `rate(5 minutes)` and
-`cron(0 8 * * ? *)` — evaluated on the district's local clock.
+`cron(0 8 * * ? *)` — evaluated in UTC, as EventBridge evaluates them (the local
+pump passes UTC times; the district's 00:30 is `cron(30 16 * * ? *)`).
 
 Cron fields: minutes, hours, day-of-month, month, day-of-week (1-7 = SUN-SAT),
 year; each `*`, a value, a list `a,b`, a range `a-b`, a step `*/n` or `a/n` or

@@ -8,13 +8,15 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from citybrain.alerts.service import AlertService
+    from citybrain.dashboard.service import Dashboard
     from citybrain.departments.models import Principal
     from citybrain.departments.service import Departments
     from citybrain.exchange.audit import RequestFacts
     from citybrain.exchange.service import Exchange
+    from citybrain.reports.service import Reports
     from citybrain.sensing.devices import Devices
     from citybrain.sensing.ingest import ReadingIngest
     from citybrain.sensing.pipeline import ReadingPipeline
@@ -163,5 +165,62 @@ def reset() -> None:
         exchange,
         uploads,
         upload_intake,
+        reports,
+        dashboard,
     ):
         factory.cache_clear()
+
+
+class _ReportSources:
+    """What reports read, each from its own feature's store."""
+
+    ALERT_LOOKBACK_MS = 92 * 86_400_000  # alerts open longer before a period are not in its figures
+
+    def __init__(self) -> None:
+        from citybrain.alerts.store import AlertStore
+        from citybrain.exchange.stats_store import DynamoStatsStore
+        from citybrain.sensing.reading_store import DynamoReadingStore
+        from citybrain.sensing.sweep_store import DeviceSweep
+
+        self.sweep = DeviceSweep()
+        self.readings = DynamoReadingStore()
+        self.alert_store = AlertStore()
+        self.stats = DynamoStatsStore()
+
+    def devices(self) -> list[dict[str, Any]]:
+        return self.sweep.devices()
+
+    def rollups(self, device_ids: Sequence[str], hours: Sequence[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        return self.readings.rollups(device_ids, hours)
+
+    def alerts(self, start_ms: int, end_ms: int) -> list[dict[str, Any]]:
+        return self.alert_store.overlapping(start_ms, end_ms, start_ms - self.ALERT_LOOKBACK_MS)
+
+    def exchange_rows(self, day: str) -> list[dict[str, Any]]:
+        return self.stats.day(day)
+
+
+@functools.cache
+def reports() -> Reports:
+    from citybrain.core.config import get_settings
+    from citybrain.reports.service import Reports
+    from citybrain.reports.store import DynamoReportStore, S3Artifacts, SqsReportQueue
+
+    return Reports(
+        DynamoReportStore(),
+        SqsReportQueue(),
+        S3Artifacts(),
+        _ReportSources(),
+        get_settings().report_link_expiry_seconds,
+    )
+
+
+@functools.cache
+def dashboard() -> Dashboard:
+    from citybrain.alerts.store import AlertStore
+    from citybrain.dashboard.service import Dashboard
+    from citybrain.exchange.stats_store import DynamoStatsStore
+    from citybrain.sensing.device_store import DynamoDeviceStore
+    from citybrain.sensing.reading_store import DynamoReadingStore
+
+    return Dashboard(DynamoDeviceStore(), DynamoReadingStore(), AlertStore(), DynamoStatsStore(), departments())

@@ -107,6 +107,7 @@ BODY_ROUTES = [
     ("POST", "/v1/alerts/no-such-alert/acknowledge", "env", {"note": "已到场"}, "note"),
     ("POST", "/v1/alerts/no-such-alert/resolve", "env", {"note": "已处置"}, "note"),
     ("DELETE", "/v1/grants/no-such-grant", "env", {"reason": "停止共享"}, "reason"),
+    ("POST", "/v1/reports", "env", {"kind": "daily", "date": "2026-11-26", "town": "九江镇"}, "date"),
 ]
 
 
@@ -350,6 +351,7 @@ CURSOR_ROUTES = [
     ("/v1/grants", "env"),
     ("/v1/audit", "env"),
     ("/v1/catalog.jsonld", "env"),
+    ("/v1/reports", "env"),
 ]
 FORGED = [
     _forged({"a": 1}),

@@ -338,6 +338,22 @@ def test_the_api_handler_answers_health_as_deployed(template, unpacked, runtime_
     assert json.loads(response["body"]) == {"status": "ok"}
 
 
+def test_the_api_handler_serves_the_dashboard_page_and_its_assets_from_the_layer(
+    packaged, template, unpacked, runtime_python
+):
+    from citybrain.dashboard.page import ASSETS, PAGE
+
+    names = set(zipfile.ZipFile(packaged / "layer-deployment.zip").namelist())
+    static = f"python/lib/python{_runtime_version(template)}/site-packages/citybrain/dashboard/static"
+    assert {f"{static}/{name}" for name in (PAGE, *ASSETS)} <= names
+    out = invoke(template, unpacked, runtime_python, "APIHandler", EVENTS / "apigw-dashboard.json")
+    response = out["result"]
+    assert response["statusCode"] == 200, response
+    assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert "城市运行总览" in response["body"] and 'data-refresh-seconds="30"' in response["body"]
+    assert any(f.endswith("/citybrain/dashboard/page.py") and "/opt/python/" in f for f in out["files"])
+
+
 def test_the_readings_processor_reports_a_poison_message_as_a_batch_item_failure(template, unpacked, runtime_python):
     event = json.loads((EVENTS / "sqs-readings-poison.json").read_text())
     out = invoke(template, unpacked, runtime_python, "ProcessReadings", EVENTS / "sqs-readings-poison.json")

@@ -109,3 +109,13 @@ def test_an_ordinary_episode_keeps_its_minutes_and_its_150_to_350_peak():
         assert 7 * 60_000 <= episode.end_ms <= 14 * 60_000
         quick = plan_episode("pollution", devices, 0, random.Random(seed), pace=20)
         assert (quick.peak, quick.device_id, quick.end_ms) == (episode.peak, episode.device_id, episode.end_ms // 20)
+
+
+def test_the_demo_prints_the_dashboard_address_with_its_keys(tmp_path):
+    from infra.local.demo import DemoDistrict
+
+    district = DemoDistrict("http://127.0.0.1:8000", "cb_admin", tmp_path / "demo-keys.json", say=print)
+    district.keys = {d["id"]: f"cb_{d['id']}" for d in DEPARTMENTS}
+    hint = district.try_this()
+    assert "http://127.0.0.1:8000/dashboard" in hint
+    assert hint.index("cb_environment") < hint.index("/dashboard")  # the keys it asks for come first

@@ -52,7 +52,7 @@ def test_a_function_without_permissions_entry_is_refused():
 
 def test_a_trigger_on_a_queue_that_resources_json_lacks_is_refused():
     with pytest.raises(TemplateError, match="does not define as a queue"):
-        build([Function("process_readings", "ProcessReadings", "ReportsQueue", "ProcessReadingsSqsEventSource")])
+        build([Function("process_readings", "ProcessReadings", "BulletinsQueue", "ProcessReadingsSqsEventSource")])
 
 
 def test_the_trigger_role_consumes_only_its_queue():

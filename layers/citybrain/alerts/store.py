@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citybrain.alerts import lifecycle as alerts
+from citybrain.core import timeutil
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
-from citybrain.core.dynamo import batch_get, from_item, to_item
+from citybrain.core.dynamo import batch_get, from_item, query_all, to_item
 
 FEED = "alerts"
 PENDING = "pending"
@@ -152,6 +153,24 @@ class AlertStore:
                 return items, None
             start = last
         return items, {"k": last["issued_key"]["S"], "id": last["pk"]["S"]}
+
+    def overlapping(self, start_ms: int, end_ms: int, since_ms: int) -> builtins.list[dict[str, Any]]:
+        """Every alert issued in [since_ms, end_ms) not resolved before start_ms: the alerts a
+        report of [start_ms, end_ms) counts (opened, acknowledged or resolved in it, or still open)."""
+        items = query_all(
+            TableName=self.table,
+            IndexName="issued-index",
+            KeyConditionExpression="feed = :f AND issued_key BETWEEN :a AND :b",
+            # resolvedAt is ISO-8601 at +08:00, so its text orders as its time does
+            FilterExpression="attribute_not_exists(resolvedAt) OR resolvedAt >= :s",
+            ExpressionAttributeValues={
+                ":f": {"S": FEED},
+                ":a": {"S": f"{since_ms:013d}"},
+                ":b": {"S": f"{end_ms:013d}"},
+                ":s": {"S": timeutil.local_iso(start_ms)},
+            },
+        )
+        return [_record(item) for item in items]
 
     def pending_notifications(self, queued_before_ms: int, limit: int) -> builtins.list[dict[str, Any]]:
         """Outbox entries queued at or before the time, oldest first."""

@@ -43,12 +43,16 @@ class Settings(BaseModel):
     uploads_bucket: str
     archive_bucket: str
     alerts_topic: str = Field(description="ARN of the alerts topic")
+    reports_table: str
+    reports_queue: str = Field(description="URL of the reports queue")
+    reports_bucket: str
 
     metrics_namespace: str = "CityBrain"
     readings_retention_days: int = Field(default=400, ge=1)
     rejections_retention_days: int = Field(default=90, ge=1)
     upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
     max_future_skew_seconds: int = Field(default=300, ge=0)
+    report_link_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
 
 
 class SettingsError(RuntimeError):

@@ -86,3 +86,53 @@ def _aqi(concentrations: Mapping[str, Statistic]) -> dict[str, Any] | None:
         return None
     found = level(result["airQualityIndex"])
     return {**result, "colour": found.colour, "rgb": found.rgb}
+
+
+def air_hour_section(rollups: Rollups, stations: Iterable[Mapping[str, Any]], hour: str) -> dict[str, Any]:
+    """One local hour: each station's real-time AQI from its 1-hour means (HJ 633-2026
+    uses the 1-hour rows for the hourly index), and each town's and the district's from
+    the mean of their stations' 1-hour means (never a mean of AQIs)."""
+    figures = []
+    towns: dict[str, list[dict[str, float]]] = {}
+    for device in sorted(stations, key=lambda d: d["id"]):
+        means = {p: m for p in POLLUTANTS if (m := hourly_means(rollups, device["id"], p, [hour])[0]) is not None}
+        towns.setdefault(device["town"], []).append(means)
+        figures.append(
+            {
+                "device_id": device["id"],
+                "name": device.get("name") or device["id"],
+                "town": device["town"],
+                "concentrations": {p: {"mean": v, "unit": UNITS[p]} for p, v in means.items()},
+                "aqi": _hourly_aqi(means),
+            }
+        )
+    everyone = [means for members in towns.values() for means in members]
+    return {
+        "hour": hour,
+        "standard": STANDARD,
+        "units": UNITS,
+        "stations": figures,
+        "towns": {town: _hour_area(members) for town, members in sorted(towns.items())},
+        "district": _hour_area(everyone),
+    }
+
+
+def _hour_area(stations: Sequence[Mapping[str, float]]) -> dict[str, Any]:
+    means = {}
+    for p in POLLUTANTS:
+        values = [s[p] for s in stations if p in s]
+        if values:
+            means[p] = sum(values) / len(values)
+    return {
+        "stations": len(stations),
+        "concentrations": {p: {"mean": v, "unit": UNITS[p]} for p, v in means.items()},
+        "aqi": _hourly_aqi(means),
+    }
+
+
+def _hourly_aqi(means: Mapping[str, float]) -> dict[str, Any] | None:
+    result = air_quality(means)
+    if result is None:
+        return None
+    found = level(result["airQualityIndex"])
+    return {**result, "colour": found.colour, "rgb": found.rgb}

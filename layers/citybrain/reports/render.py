@@ -111,3 +111,55 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     lines = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{lines}</tbody></table>"
+
+
+def trend_chart_svg(
+    points: Sequence[tuple[str, float | None]],
+    *,
+    title: str,
+    unit: str = "",
+    bands: Sequence[tuple[float, float, str]] = (),
+    width: int = 640,
+    height: int = 220,
+) -> str:
+    """A column per point (label, value or None) over horizontal bands (low, high, colour),
+    e.g. the AQI level bands; a point without data is marked 无 under its axis."""
+    left, right, top, bottom = 40, 10, 28, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    largest = max([v for _, v in points if v is not None] + [high for _, high, _ in bands if high < 10_000] + [1])
+    band_top = max((high for _, high, _ in bands), default=largest)
+    ceiling = min(largest * 1.1, band_top) if bands else largest * 1.1
+
+    def y(value: float) -> float:
+        return top + plot_h - min(value, ceiling) / ceiling * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title)}" viewBox="0 0 {width} {height}">',
+        f'<text x="0" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
+    ]
+    for low, high, colour in bands:
+        if low >= ceiling:
+            continue
+        y_high, y_low = y(min(high, ceiling)), y(low)
+        parts.append(
+            f'<rect x="{left}" y="{y_high:.1f}" width="{plot_w}" height="{y_low - y_high:.1f}" '
+            f'fill="{escape(colour)}" fill-opacity="0.18"/>'
+        )
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#333"/>')
+    parts.append(f'<text x="0" y="{top + 10}" font-size="10">{escape(_number(ceiling))}{escape(unit)}</text>')
+    step = plot_w / max(len(points), 1)
+    for index, (label, value) in enumerate(points):
+        x = left + index * step
+        if index % max(1, len(points) // 12) == 0:
+            parts.append(f'<text x="{x:.1f}" y="{height - 20}" font-size="9">{escape(label)}</text>')
+        if value is None:
+            parts.append(f'<text x="{x + 1:.1f}" y="{top + plot_h - 3}" font-size="8" fill="#666">无</text>')
+            continue
+        column_top = y(value)
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{column_top:.1f}" width="{max(step - 2, 1):.1f}" '
+            f'height="{top + plot_h - column_top:.1f}" fill="#3a6ea5"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

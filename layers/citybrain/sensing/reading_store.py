@@ -11,6 +11,7 @@ carries up to 100 actions, so a message of 100 readings costs a few requests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from citybrain.core.aws import client
@@ -120,6 +121,25 @@ class DynamoReadingStore:
             .get("Item")
         )
         return from_item(item) if item else None
+
+    def rollups(self, device_ids: Iterable[str], hours: Iterable[str]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The stored rollups of every (device, local hour) pair, keyed by it; pairs without
+        a reading are absent. Reports and the dashboard read devices x hours, never readings."""
+        hours = list(hours)
+        keys = [(self.rollups_table, {"device_id": {"S": d}, "hour": {"S": h}}) for d in device_ids for h in hours]
+        found = batch_get(keys).get(self.rollups_table, [])
+        return {(item["device_id"], item["hour"]): item for item in found}
+
+    def states(self, device_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The latest state of each device that has one (as `latest` shows it)."""
+        found = batch_get((self.state_table, {"device_id": {"S": d}}) for d in device_ids).get(self.state_table, [])
+        shown = {}
+        for item in found:
+            state = _shown(item)
+            for internal in ("version", "rules"):
+                state.pop(internal, None)
+            shown[state["device_id"]] = state
+        return shown
 
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:
