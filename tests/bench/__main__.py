@@ -229,10 +229,35 @@ def rule_cpu(rounds: int = 5) -> dict:
     }
 
 
+def report_figures() -> dict:
+    """(8) and (9); `python -m tests.bench reports` prints these alone."""
+    from tests.bench import reports
+
+    reset_caches()
+    figures = {"(8) daily report, 1× vs 10× readings per device per hour": reports.readings_per_hour()}
+    reset_caches()
+    devices = int(os.environ.get("CITYBRAIN_BENCH_REPORT_DEVICES", "1000"))
+    figures[f"(9) daily report, 100 vs {devices:,} devices"] = reports.device_count(sizes=(100, devices))
+    return figures
+
+
+def show(figures: dict) -> None:
+    for name, values in sorted(figures.items()):
+        print(name)
+        for key, value in values.items():
+            print(f"    {key}: {value}")
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests.bench import exchange, upload_memory
 
+    if sys.argv[1:] not in ([], ["reports"]):
+        sys.exit("usage: python -m tests.bench [reports]")
+    if sys.argv[1:] == ["reports"]:
+        with emulated_aws():
+            show(report_figures())
+        return
     figures = {"(1) cold start": cold_start(), "(5) rule evaluation per reading (air, AQI)": rule_cpu()}
     with emulated_aws():
         reset_caches()
@@ -243,16 +268,14 @@ def main() -> None:
         figures["(3) upload function peak memory"] = upload_memory.measure(
             Path(tempfile.mkdtemp(prefix="citybrain-bench-"))
         )
+        figures.update(report_figures())
         reset_caches()
         figures["(7) catalog search, 100 vs 10,000 datasets"] = exchange.catalog_search()
         reset_caches()
         # Seeding a million rows into the emulator takes most of the ~25 minutes this figure needs.
         rows = int(os.environ.get("CITYBRAIN_BENCH_PULL_ROWS", "1000000"))
         figures[f"(6) pulling a {rows:,}-row dataset page by page"] = exchange.pull_memory(rows=rows)
-    for name, values in sorted(figures.items()):
-        print(name)
-        for key, value in values.items():
-            print(f"    {key}: {value}")
+    show(figures)
 
 
 if __name__ == "__main__":
