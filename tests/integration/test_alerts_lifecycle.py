@@ -217,3 +217,30 @@ def test_clears_without_an_active_alert_write_nothing(aws_stack):
     alerts = service()
     alerts.apply(AIR, [clear(3)])
     assert stored_items("") == []
+
+
+def test_the_active_index_lists_exactly_the_active_alerts_as_they_stand(aws_stack):
+    from citybrain.alerts.store import AlertStore
+    from citybrain.departments.models import Principal
+
+    alerts, store = service(), AlertStore()
+    alerts.apply(AIR, [aqi(0, 210)])
+    alerts.apply(GAUGE, [water(5, 5.2, "high")])
+    alerts.apply(GAUGE, [water(6, 6.9, "critical")])  # escalated in place
+    listed = store.active_alerts()
+    assert [(a["device_id"], a["status"], a["severity"]) for a in listed] == [
+        ("jj-water-01", "open", "critical"),  # newest first
+        ("gc-air-01", "open", "high"),
+    ]
+    water_alert = next(a for a in stored_items("al-") if a["device_id"] == "jj-water-01")
+    assert listed[0]["id"] == water_alert["id"] and listed[0]["version"] == water_alert["version"]
+    assert "active_feed" not in listed[0] and "pk" not in listed[0]
+    air_alert = next(a for a in listed if a["device_id"] == "gc-air-01")
+    alerts.acknowledge(Principal("environment", "department"), air_alert["id"], "已到场")
+    assert {a["device_id"]: a["status"] for a in store.active_alerts()} == {
+        "jj-water-01": "open",
+        "gc-air-01": "acknowledged",
+    }
+    alerts.apply(AIR, [clear(9)])
+    assert [a["device_id"] for a in store.active_alerts()] == ["jj-water-01"]
+    assert len(stored_items("al-")) == 2  # the history stays; only the index forgets

@@ -33,7 +33,7 @@ FEED = "alerts"
 PENDING = "pending"
 SLOT_PREFIX = "open#"
 NOTIFY_PREFIX = "notify#"
-STORAGE_ONLY = ("pk", "feed", "issued_key", "alert_id")
+STORAGE_ONLY = ("pk", "feed", "issued_key", "alert_id", "active_feed", "active_key")
 QUERY_PAGES_PER_CALL = 10  # a very selective filter returns a short page and a cursor rather than read on and on
 
 
@@ -154,6 +154,17 @@ class AlertStore:
             start = last
         return items, {"k": last["issued_key"]["S"], "id": last["pk"]["S"]}
 
+    def active_alerts(self) -> builtins.list[dict[str, Any]]:
+        """Every open or acknowledged alert, newest first (at most one per device and rule)."""
+        items = query_all(
+            TableName=self.table,
+            IndexName="active-index",
+            KeyConditionExpression="active_feed = :f",
+            ExpressionAttributeValues={":f": {"S": FEED}},
+            ScanIndexForward=False,
+        )
+        return [_record(item) for item in items]
+
     def overlapping(self, start_ms: int, end_ms: int, since_ms: int) -> builtins.list[dict[str, Any]]:
         """Every alert issued in [since_ms, end_ms) not resolved before start_ms: the alerts a
         report of [start_ms, end_ms) counts (opened, acknowledged or resolved in it, or still open)."""
@@ -235,7 +246,12 @@ class AlertStore:
         else:
             guard["ConditionExpression"] = "attribute_not_exists(pk)"
         if active:
-            actions.append({"Put": {**guard, "Item": to_item({**active[0], "pk": key, "alert_id": active[0]["id"]})}})
+            # The slot mirrors its active alert; only slots carry active_feed, so the sparse
+            # active-index lists exactly the active alerts, whatever the alerts' history
+            # (its own sort key: an issued_key would put slots in the device-index too).
+            slot = {**active[0], "pk": key, "alert_id": active[0]["id"], "active_feed": FEED}
+            slot["active_key"] = issued_key(active[0])
+            actions.append({"Put": {**guard, "Item": to_item(slot)}})
         elif before:
             actions.append({"Delete": {**guard, "Key": {"pk": {"S": key}}}})
         else:  # opened and resolved within one batch: still, nobody else may hold the slot

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from citybrain.alerts.lifecycle import ACTIVE
 from citybrain.alerts.rules.catalogue import SEVERITIES, SEVERITY_RANK
 from citybrain.core import timeutil
 from citybrain.core.vocabulary import Domain, Town
@@ -53,7 +52,6 @@ DOMAIN_NAMES = {
 STATION, ROAD_SENSOR, GAUGE = "air_quality", "traffic_flow", "water_level"
 SHOWN_DECIMALS = {"co": 2}  # mg/m³; every other pollutant in µg/m³ to 0.1
 DEVICE_PAGE = 1000
-ALERT_PAGE = 500
 DEVICE_STATES = ("online", "offline", "never_reported")
 
 
@@ -72,18 +70,9 @@ class ReadingSummaries(Protocol):
 
 
 class AlertListing(Protocol):
-    """The alerts newest first, filtered (citybrain.alerts.store)."""
+    """The active alerts (citybrain.alerts.store: a sparse index of the active ones)."""
 
-    def list(
-        self,
-        *,
-        device: str | None,
-        filters: dict[str, list[str]],
-        start_ms: int,
-        end_ms: int,
-        limit: int,
-        cursor: dict[str, str] | None,
-    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]: ...
+    def active_alerts(self) -> list[dict[str, Any]]: ...
 
 
 class ExchangeCounters(Protocol):
@@ -303,7 +292,7 @@ class Dashboard:
                 of_type[device["type"]].append(device)
         rolled_up = [d["id"] for kind in of_type.values() for d in kind]
         rollups = self.readings.rollups(rolled_up, hours) if rolled_up else {}
-        active = self._active_alerts(now)
+        active = self._active_alerts()
 
         stations = [d["id"] for d in of_type[STATION]]
         speeds = mean_speeds(rollups, [d["id"] for d in of_type[ROAD_SENSOR]], hours)
@@ -383,19 +372,7 @@ class Dashboard:
             if not cursor:
                 return devices
 
-    def _active_alerts(self, now: int) -> list[dict[str, Any]]:
-        """Open and acknowledged, newest first, however long ago they were issued."""
-        found: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            page, cursor = self.alerts.list(
-                device=None,
-                filters={"status": sorted(ACTIVE)},
-                start_ms=0,
-                end_ms=now + 24 * HOUR_MS,  # as GET /v1/alerts: a device clock ahead of ours still counts
-                limit=ALERT_PAGE,
-                cursor=cursor,
-            )
-            found += page
-            if not cursor:
-                return found
+    def _active_alerts(self) -> list[dict[str, Any]]:
+        """Open and acknowledged, newest first, however long ago they were issued; read from
+        an index of the active ones only, so the cost does not grow with the alerts' history."""
+        return self.alerts.active_alerts()
