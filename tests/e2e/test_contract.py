@@ -26,7 +26,7 @@ TIMEOUT_SECONDS = 600
 @pytest.fixture(scope="module")
 def contract_stack(start_stack):
     """Its own stack (the fuzzer creates departments, devices and datasets at random), with a
-    device, a dataset with records, an access request to it and an upload of its owner, so
+    device, a dataset with records, an access request to it, an upload and a report of its owner, so
     that operations on one of them reach past their 404."""
     from tests.integration.exchange_helpers import dataset_body, person_records
 
@@ -40,11 +40,14 @@ def contract_stack(start_stack):
     assert asked.status_code == 201, asked.text
     upload = stack.post("/v1/uploads", key, {"filename": "readings.csv"})
     assert upload.status_code == 201, upload.text
+    report = stack.post("/v1/reports", key, {"kind": "daily"})
+    assert report.status_code == 202, report.text
     known = {
         "device_id": "contract-air-1",
         "dataset_id": "contract-ds",
         "request_id": asked.json()["id"],
         "upload_id": upload.json()["id"],
+        "report_id": report.json()["id"],
     }
     return stack, key, known
 

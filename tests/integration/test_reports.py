@@ -128,7 +128,7 @@ def test_a_daily_report_on_demand_has_every_figure_in_three_artifacts(api, distr
     assert any(r[0] == "空气质量" for r in rows)
 
     page = artifact(report["links"]["html"]).decode("utf-8")
-    assert "<svg" in page and "全区空气质量指数趋势" in page
+    assert "<svg" in page and "全区空气质量指数（AQI）趋势" in page and "各站点" in page
     assert "桂城&lt;b&gt;一号&lt;/b&gt;站" in page and "<b>一号</b>" not in page
 
 

@@ -41,9 +41,9 @@ DEVICE_SECTIONS: tuple[tuple[str, str], ...] = (
 STANDARDS = {
     "air": f"{STANDARD} (AQI), GB 3095-2026 (data statistics validity)",
     "noise": "GB 3096-2008",
-    "traffic": "City Brain traffic rule thresholds per sensor",
-    "water": "each gauge's warning and guarantee levels (警戒/保证水位)",
-    "structures": "each device's structural limits",
+    "traffic": "各路段传感器的拥堵阈值（车速、占有率）",
+    "water": "各水位站的警戒水位与保证水位",
+    "structures": "各监测设备的结构安全限值（倾斜、裂缝宽度、沉降）",
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 BOM = "\ufeff"
@@ -93,7 +93,9 @@ def _number(value: float) -> str:
 PAGE_STYLE = (
     "@page{size:A4;margin:15mm}body{font-family:sans-serif;color:#222;max-width:180mm;margin:auto}"
     "table{border-collapse:collapse;width:100%;font-size:12px}th,td{border:1px solid #999;padding:3px 6px;"
-    "text-align:left}h1{font-size:20px}h2{font-size:16px;margin-top:18px}.insufficient{color:#666}"
+    "text-align:left}h1{font-size:20px}"
+    "h2{font-size:17px;margin-top:20px;border-bottom:2px solid #3a6ea5}h3{font-size:14px;margin:12px 0 4px}"
+    ".insufficient{color:#666}"
 )
 
 
@@ -119,6 +121,8 @@ def trend_chart_svg(
     title: str,
     unit: str = "",
     bands: Sequence[tuple[float, float, str]] = (),
+    floor: float = 0,
+    colour_of: Callable[[float], str] | None = None,
     width: int = 640,
     height: int = 220,
 ) -> str:
@@ -126,9 +130,12 @@ def trend_chart_svg(
     e.g. the AQI level bands; a point without data is marked 无 under its axis."""
     left, right, top, bottom = 40, 10, 28, 36
     plot_w, plot_h = width - left - right, height - top - bottom
-    largest = max([v for _, v in points if v is not None] + [high for _, high, _ in bands if high < 10_000] + [1])
-    band_top = max((high for _, high, _ in bands), default=largest)
-    ceiling = min(largest * 1.1, band_top) if bands else largest * 1.1
+    largest = max([v for _, v in points if v is not None] + [1])
+    # Room above the highest column, at least `floor` (the AQI shows its 优 and 良 bands), never
+    # past the last band.
+    ceiling = max(largest * 1.15, floor)
+    if bands:
+        ceiling = min(ceiling, max(high for _, high, _ in bands))
 
     def y(value: float) -> float:
         return top + plot_h - min(value, ceiling) / ceiling * plot_h
@@ -157,9 +164,10 @@ def trend_chart_svg(
             parts.append(f'<text x="{x + 1:.1f}" y="{top + plot_h - 3}" font-size="8" fill="#666">无</text>')
             continue
         column_top = y(value)
+        fill = colour_of(value) if colour_of else "#3a6ea5"
         parts.append(
             f'<rect x="{x + 1:.1f}" y="{column_top:.1f}" width="{max(step - 2, 1):.1f}" '
-            f'height="{top + plot_h - column_top:.1f}" fill="#3a6ea5"/>'
+            f'height="{top + plot_h - column_top:.1f}" fill="{escape(fill)}" stroke="#333" stroke-width="0.3"/>'
         )
     parts.append("</svg>")
     return "".join(parts)
