@@ -325,12 +325,17 @@ def audit_entries():
     bp,
     "/v1/audit/verify",
     methods=["GET"],
-    summary="Walk the audit chain: ok, or its first broken link",
+    summary="Verify the audit chain against its anchors, incrementally: ok, or its first broken link",
+    description="Continues from where the last call stopped, at most 2,000 entries per call (complete false: "
+    "call again), and checks every call that the chain still reaches and matches its newest anchor. "
+    "A full re-verification from genesis: POST /v1/audit/verifications.",
     response=EXCHANGE + "AuditVerification",
 )
 def verify_audit():
+    from citybrain.composition import chain_anchors
+
     principal(bp.current_request)
-    return respond(_exchange().verify_audit())
+    return respond(chain_anchors().verify())
 
 
 @route(

@@ -151,7 +151,7 @@ def test_a_long_load_renews_its_lease_and_stops_once_another_load_took_it_over(a
     assert store.get("dibao")["load_until"] > granted
 
     # the lease ran out (a stalled load) and another load took it: this one must stop, not write a version
-    assert store.begin_load("dibao", "another", timeutil.now_ms() + 2 * LEASE_MS, LEASE_MS) == 2
+    assert store.begin_load("dibao", "another", timeutil.now_ms() + 2 * LEASE_MS, LEASE_MS)["version_counter"] == 2
     load._renewed_ms -= LEASE_MS
     with pytest.raises(Conflict):
         load.upsert([])

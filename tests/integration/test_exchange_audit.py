@@ -47,7 +47,17 @@ def key(seq: int) -> dict:
 def test_an_intact_chain_verifies(api):
     entries = append_some(12)
     assert [e["seq"] for e in entries] == list(range(1, 13))
-    assert verify(api) == {"ok": True, "entries": 12, "head": entries[-1]["hash"]}
+    assert verify(api) == {
+        "ok": True,
+        "entries": 12,
+        "head": entries[-1]["hash"],
+        "checked": 12,
+        "complete": True,
+        "from_seq": 1,
+        "verified_to_seq": 12,
+        "head_seq": 12,
+        "anchors_checked": 0,
+    }
 
 
 def test_an_entry_edited_in_the_table_is_the_first_broken_link(api):

@@ -21,7 +21,7 @@ def test_a_load_waits_for_another_and_takes_over_a_dead_ones_lease(api, owner, m
     store = exchange().catalog.store
     from citybrain.core import timeutil
 
-    assert store.begin_load("dibao", "someone-else", timeutil.now_ms(), 60_000) == 1
+    assert store.begin_load("dibao", "someone-else", timeutil.now_ms(), 60_000)["version_counter"] == 1
     busy = call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(2)})
     assert busy.status_code == 409 and "another load" in busy.json_body["message"]
     store.abort_load("dibao", "someone-else")
@@ -30,10 +30,13 @@ def test_a_load_waits_for_another_and_takes_over_a_dead_ones_lease(api, owner, m
     )
 
     # a load that died holding the lease: once the lease ran out, the next load goes ahead
-    assert store.begin_load("dibao", "crashed", timeutil.now_ms() - 120_000, 60_000) == 3
+    assert store.begin_load("dibao", "crashed", timeutil.now_ms() - 120_000, 60_000)["version_counter"] == 3
     done = call(api, "POST", "/v1/datasets/dibao/records", owner, {"records": person_records(3)})
     assert done.status_code == 200 and done.json_body["version"] == 4
     assert call(api, "GET", "/v1/datasets/dibao", owner).json_body["record_count"] == 3
+    # the versions the aborted and the dead load took were never committed
+    versions = call(api, "GET", "/v1/datasets/dibao/versions", owner).json_body["items"]
+    assert [v["version"] for v in versions] == [4, 2]
 
 
 def test_pages_cover_every_shard_exactly_once(api, owner):

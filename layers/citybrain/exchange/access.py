@@ -25,7 +25,7 @@ from citybrain.core import timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from citybrain.core.validation import Integer, Note, Text, one_of
 from citybrain.departments.models import Principal
-from citybrain.exchange.audit import AuditLog, RequestFacts
+from citybrain.exchange.audit import AuditLog, ChangeRefused, RequestFacts, Write
 from citybrain.exchange.catalog import Catalog, Sensitivity
 from citybrain.exchange.schema import DatasetSchema
 
@@ -87,11 +87,12 @@ class RevokeIn(BaseModel):
 
 
 class AccessStore(Protocol):
-    def put_request(self, record: dict[str, Any]) -> None: ...
+    # new_request, transition and revocation build writes; they commit with the audit entry.
+    def new_request(self, record: dict[str, Any]) -> list[Write]: ...
     def get_request(self, request_id: str) -> dict[str, Any] | None: ...
     def transition(
         self, request_id: str, expected_status: str, changes: dict[str, Any], grant: dict[str, Any] | None
-    ) -> bool: ...
+    ) -> list[Write]: ...
     def requests(
         self, index: str | None, key: str | None, status: str | None, limit: int, cursor: dict | None
     ) -> tuple[list[dict], dict | None]: ...
@@ -100,7 +101,7 @@ class AccessStore(Protocol):
     def grants(
         self, index: str | None, key: str | None, dataset_id: str | None, limit: int, cursor: dict | None
     ) -> tuple[list[dict], dict | None]: ...
-    def revoke(self, grant_id: str, changes: dict[str, Any]) -> bool: ...
+    def revocation(self, grant_id: str, changes: dict[str, Any]) -> list[Write]: ...
 
 
 @dataclass
@@ -131,11 +132,10 @@ def grant_view(grant: dict[str, Any], now_ms: int | None = None) -> dict[str, An
 
 
 class Access:
-    def __init__(self, catalog: Catalog, store: AccessStore, audit: AuditLog, on_audit=None):
+    def __init__(self, catalog: Catalog, store: AccessStore, audit: AuditLog):
         self.catalog = catalog
         self.store = store
         self.audit = audit
-        self.on_audit = on_audit or (lambda entry: None)
 
     # -- requests --------------------------------------------------------------------
     def request(
@@ -173,16 +173,21 @@ class Access:
         }
         if expires_ms is not None:
             record.update(expires_ms=expires_ms, expires_at=timeutil.local_iso(expires_ms))
-        self.store.put_request(record)
-        self._audit(
-            principal.department_id,
-            "access.requested",
-            dataset,
-            request,
-            purpose=payload.purpose,
-            details={"request": record["id"], "fields": fields, "clear_fields": clear},
-        )
-        return record
+        for _ in range(3):
+            try:
+                self._audit(
+                    principal.department_id,
+                    "access.requested",
+                    dataset,
+                    request,
+                    purpose=payload.purpose,
+                    details={"request": record["id"], "fields": fields, "clear_fields": clear},
+                    changes=self.store.new_request(record),
+                )
+                return record
+            except ChangeRefused:  # the random id met an existing request's: draw another
+                record["id"] = f"ar-{secrets.token_hex(6)}"
+        raise RuntimeError("no free access request id after three draws")
 
     def get_request(self, principal: Principal, request_id: str) -> dict[str, Any]:
         record = self.store.get_request(request_id)
@@ -249,21 +254,23 @@ class Access:
                 "decisions": [*record["decisions"], decision],
                 "decided_ms": now,
             }
-            if not self.store.transition(request_id, status, changes, None):
-                raise Conflict("the request was decided meanwhile; read it again")
-            self._audit(
-                principal.department_id,
-                "access.rejected",
-                dataset,
-                request,
-                purpose=record["purpose"],
-                details={
-                    "request": request_id,
-                    "level": level,
-                    "consumer": record["consumer"],
-                    "reason": payload.reason,
-                },
-            )
+            try:
+                self._audit(
+                    principal.department_id,
+                    "access.rejected",
+                    dataset,
+                    request,
+                    purpose=record["purpose"],
+                    details={
+                        "request": request_id,
+                        "level": level,
+                        "consumer": record["consumer"],
+                        "reason": payload.reason,
+                    },
+                    changes=self.store.transition(request_id, status, changes, None),
+                )
+            except ChangeRefused:
+                raise Conflict("the request was decided meanwhile; read it again") from None
             return {**record, **changes}
 
         fields = self._narrow(record["fields"], payload.fields, "fields")
@@ -314,24 +321,26 @@ class Access:
                 "status": "active",
             }
             changes.update(status="approved", grant_id=grant["id"])
-        if not self.store.transition(request_id, status, changes, grant):
-            raise Conflict("the request was decided meanwhile; read it again")
-        self._audit(
-            principal.department_id,
-            "access.approved" if level == "owner" else "access.bureau_approved",
-            dataset,
-            request,
-            purpose=record["purpose"],
-            grant=grant["id"] if grant else None,
-            details={
-                "request": request_id,
-                "consumer": record["consumer"],
-                "fields": fields,
-                "clear_fields": clear,
-                "expires_at": timeutil.local_iso(expires_ms),
-                "next": "pending_bureau" if needs_bureau else "granted",
-            },
-        )
+        try:
+            self._audit(
+                principal.department_id,
+                "access.approved" if level == "owner" else "access.bureau_approved",
+                dataset,
+                request,
+                purpose=record["purpose"],
+                grant=grant["id"] if grant else None,
+                details={
+                    "request": request_id,
+                    "consumer": record["consumer"],
+                    "fields": fields,
+                    "clear_fields": clear,
+                    "expires_at": timeutil.local_iso(expires_ms),
+                    "next": "pending_bureau" if needs_bureau else "granted",
+                },
+                changes=self.store.transition(request_id, status, changes, grant),
+            )
+        except ChangeRefused:
+            raise Conflict("the request was decided meanwhile; read it again") from None
         out = {**record, **changes}
         if grant:
             out["grant"] = grant_view(grant, now)
@@ -389,7 +398,7 @@ class Access:
         }
         if payload.reason:
             changes["revoke_reason"] = payload.reason
-        if self.store.revoke(grant_id, changes):
+        try:
             self._audit(
                 principal.department_id,
                 "grant.revoked",
@@ -398,7 +407,11 @@ class Access:
                 grant=grant_id,
                 purpose=grant["purpose"],
                 details={"consumer": grant["consumer"], "reason": payload.reason},
+                changes=self.store.revocation(grant_id, changes),
             )
+        except ChangeRefused:  # revoked meanwhile by someone else, who left the entry
+            current = self.store.get_grant(grant_id)
+            return grant_view(current or grant, now)
         return grant_view({**grant, **changes}, now)
 
     # -- reading -----------------------------------------------------------------------
@@ -498,10 +511,9 @@ class Access:
         return ms
 
     def _audit(self, actor: str, action: str, dataset: dict[str, Any], request: RequestFacts, **extra: Any) -> None:
-        entry = self.audit.append(
+        self.audit.append(
             actor=actor, action=action, request=request, dataset=dataset["id"], dataset_owner=dataset["owner"], **extra
         )
-        self.on_audit(entry)
 
 
 def _why_not(grants: list[dict[str, Any]], now: int) -> str:

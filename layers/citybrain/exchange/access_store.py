@@ -4,7 +4,9 @@ Requests are indexed by owner, by consumer and by status (the owners' and
 consumers' inboxes, and the data bureau's queue of `pending_bureau`); grants by
 dataset and consumer (the check on every pull), by consumer and by owner.
 A decision moves a request from the status it was read in, and issues its
-grant, in one transaction: two decisions racing cannot both win.
+grant, in one transaction with its audit entry (the writes are built here and
+committed by the audit store): two decisions racing cannot both win, and none
+is ever written without its entry.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from citybrain.core import paging
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
 from citybrain.core.dynamo import from_item, query_all, to_attr, to_item
+from citybrain.exchange.audit import Write
 
 MAX_PAGES = 10
 
@@ -89,10 +92,16 @@ class DynamoAccessStore:
         return get_settings().grants_table
 
     # -- requests --------------------------------------------------------------------
-    def put_request(self, record: dict[str, Any]) -> None:
-        client("dynamodb").put_item(
-            TableName=self.requests_table, Item=to_item(record), ConditionExpression="attribute_not_exists(id)"
-        )
+    def new_request(self, record: dict[str, Any]) -> list[Write]:
+        return [
+            {
+                "Put": {
+                    "TableName": self.requests_table,
+                    "Item": to_item(record),
+                    "ConditionExpression": "attribute_not_exists(id)",
+                }
+            }
+        ]
 
     def get_request(self, request_id: str) -> dict[str, Any] | None:
         item = (
@@ -104,7 +113,8 @@ class DynamoAccessStore:
 
     def transition(
         self, request_id: str, expected_status: str, changes: dict[str, Any], grant: dict[str, Any] | None
-    ) -> bool:
+    ) -> list[Write]:
+        """The request moved on from `expected_status` (its condition) and the grant issued."""
         names = {"#status": "status"}
         values: dict[str, Any] = {":expected": {"S": expected_status}}
         sets = []
@@ -134,15 +144,7 @@ class DynamoAccessStore:
                     }
                 }
             )
-        ddb = client("dynamodb")
-        try:
-            ddb.transact_write_items(TransactItems=actions)
-            return True
-        except ddb.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
-                return False
-            raise
+        return actions
 
     def requests(
         self, index: str | None, key: str | None, status: str | None, limit: int, cursor: dict | None
@@ -210,7 +212,8 @@ class DynamoAccessStore:
             kwargs["ExpressionAttributeValues"][":d"] = {"S": dataset_id}
         return _paged("query", kwargs, limit, cursor, ["id", *GRANT_INDEXES[index]], (partition, key))
 
-    def revoke(self, grant_id: str, changes: dict[str, Any]) -> bool:
+    def revocation(self, grant_id: str, changes: dict[str, Any]) -> list[Write]:
+        """The grant revoked, on condition that it is still active."""
         names = {"#status": "status"}
         values: dict[str, Any] = {":active": {"S": "active"}}
         sets = []
@@ -218,16 +221,15 @@ class DynamoAccessStore:
             names[f"#f{n}"] = name
             values[f":v{n}"] = to_attr(value)
             sets.append(f"#f{n} = :v{n}")
-        ddb = client("dynamodb")
-        try:
-            ddb.update_item(
-                TableName=self.grants_table,
-                Key={"id": {"S": grant_id}},
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="#status = :active",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ddb.exceptions.ConditionalCheckFailedException:
-            return False
+        return [
+            {
+                "Update": {
+                    "TableName": self.grants_table,
+                    "Key": {"id": {"S": grant_id}},
+                    "UpdateExpression": "SET " + ", ".join(sets),
+                    "ConditionExpression": "#status = :active",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]

@@ -10,19 +10,25 @@ Appending is optimistic: write entry head+1 on condition that the sequence
 number is still free; whoever loses the race re-reads the head and tries
 again, so concurrent appends never fork the chain. The head is remembered
 between appends, which makes the usual append a single write.
+
+An audited action's state change is not written apart from its entry: the
+action hands its writes to `append`, and they commit in the entry's own
+transaction, so a failure anywhere leaves either both or neither.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from citybrain.core import timeutil
 from citybrain.core.retry import pause
-from citybrain.exchange.schema import digest
 
-GENESIS = "0" * 64
+# The hash and the walk are stdlib-only (citybrain.exchange.chain), shared with the offline verifier.
+from citybrain.exchange.chain import GENESIS, digest, entry_hash, verify
+from citybrain.exchange.chain import pruned as _pruned
+
 MAX_ATTEMPTS = 50
 
 
@@ -41,61 +47,25 @@ class RequestFacts:
         )
 
 
-def _pruned(value: Any) -> Any:
-    """Absent and None are the same to DynamoDB, so they must be to the hash."""
-    if isinstance(value, dict):
-        return {k: _pruned(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_pruned(v) for v in value]
-    return value
+# One write of an audited change, as the store that owns the item builds it (a
+# TransactWriteItems action): the audit store commits it together with the entry.
+Write = dict[str, Any]
 
 
-def entry_hash(entry: dict[str, Any]) -> str:
-    return digest(_pruned({k: v for k, v in entry.items() if k != "hash"}))
+class ChangeRefused(Exception):
+    """The audited change's own condition failed (the state moved meanwhile, the item
+    already exists…): neither the change nor its entry was written."""
 
-
-def verify(entries: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Walk the chain in sequence order: {"ok": true, "entries": N} or the first broken link."""
-    expected_seq, previous = 1, GENESIS
-    checked = 0
-    for entry in entries:
-        seq = entry.get("seq")
-        if seq != expected_seq:
-            reason = (
-                f"entry {expected_seq} is missing (next present is {seq})"
-                if isinstance(seq, int) and seq > expected_seq
-                else f"sequence out of order: {seq} after {expected_seq - 1}"
-            )
-            return _broken(checked, expected_seq, reason)
-        if entry.get("prev_hash") != previous:
-            return _broken(
-                checked,
-                seq,
-                "prev_hash does not match the hash of the entry before it",
-                expected=previous,
-                found=entry.get("prev_hash"),
-            )
-        recomputed = entry_hash(entry)
-        if entry.get("hash") != recomputed:
-            return _broken(
-                checked,
-                seq,
-                "the entry's content does not match its hash",
-                expected=recomputed,
-                found=entry.get("hash"),
-            )
-        previous, expected_seq = entry["hash"], seq + 1
-        checked += 1
-    return {"ok": True, "entries": checked, "head": previous if checked else None}
-
-
-def _broken(checked: int, seq: int, reason: str, **detail: Any) -> dict[str, Any]:
-    return {"ok": False, "entries": checked, "broken_at": seq, "reason": reason, **detail}
+    def __init__(self, index: int):
+        super().__init__(f"change {index} of the audited action was refused by its condition")
+        self.index = index  # which of the `changes` passed to append
 
 
 class AuditStore(Protocol):
     def head(self) -> dict[str, Any] | None: ...
-    def put_new(self, entry: dict[str, Any]) -> bool: ...
+    # Entry seq and the writes in one transaction: True once committed, False if seq was taken
+    # (or the transaction collided); raises ChangeRefused when a write's own condition failed.
+    def put_new(self, entry: dict[str, Any], writes: Sequence[Write] = ()) -> bool: ...
     def walk(self) -> Iterator[dict[str, Any]]: ...
     # The audit views (citybrain.exchange.service): newest first, seq < below, from the whole
     # chain or one index partition (attribute, value); -> entries, the seq the next page is below.
@@ -111,8 +81,10 @@ class AuditStore(Protocol):
 
 
 class AuditLog:
-    def __init__(self, store: AuditStore):
+    def __init__(self, store: AuditStore, derived: Callable[[dict[str, Any]], list[Write]] | None = None):
         self.store = store
+        # Writes that follow from an entry alone (the exchange statistics): committed with it.
+        self.derived = derived or (lambda entry: [])
         self._head: tuple[int, str] | None = None  # (seq, hash) of the last entry this process saw
 
     def append(
@@ -126,7 +98,11 @@ class AuditLog:
         grant: str | None = None,
         purpose: str | None = None,
         details: dict[str, Any] | None = None,
+        changes: Sequence[Write] = (),
     ) -> dict[str, Any]:
+        """Append the entry of an action and commit the action's `changes` with it, all or
+        nothing: no change is ever visible without its entry, no entry without its change.
+        Raises ChangeRefused (nothing written) when a change's own condition fails."""
         request_sha = request.sha256() if request else None
         for attempt in range(MAX_ATTEMPTS):
             if self._head is None:
@@ -151,7 +127,7 @@ class AuditLog:
                 }
             )
             entry["hash"] = entry_hash(entry)
-            if self.store.put_new(entry):
+            if self.store.put_new(entry, [*changes, *self.derived(entry)]):
                 self._head = (entry["seq"], entry["hash"])
                 return entry
             self._head = None  # someone appended first: read the head again

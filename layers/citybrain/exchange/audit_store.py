@@ -6,12 +6,13 @@ serve the views each department may see without reading the whole chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
 from citybrain.core.dynamo import from_item, to_attr, to_item
+from citybrain.exchange.audit import ChangeRefused, Write
 
 CHAIN = "exchange"
 INDEXES = {"dataset": "dataset-index", "actor": "actor-index", "dataset_owner": "owner-index"}
@@ -36,17 +37,33 @@ class DynamoAuditStore:
         items = response["Items"]
         return self._entry(items[0]) if items else None
 
-    def put_new(self, entry: dict[str, Any]) -> bool:
+    def put_new(self, entry: dict[str, Any], writes: Sequence[Write] = ()) -> bool:
+        """Entry `seq` if it is still free, and the writes of its action, in one transaction."""
         ddb = client("dynamodb")
+        put = {
+            "TableName": self.table,
+            "Item": to_item({"chain": CHAIN, **entry}),
+            "ConditionExpression": "attribute_not_exists(seq)",
+        }
+        if not writes:
+            try:
+                ddb.put_item(**put)
+                return True
+            except ddb.exceptions.ConditionalCheckFailedException:
+                return False
         try:
-            ddb.put_item(
-                TableName=self.table,
-                Item=to_item({"chain": CHAIN, **entry}),
-                ConditionExpression="attribute_not_exists(seq)",
-            )
+            # The token makes botocore's own retry of a call whose answer was lost a no-op that
+            # reports success, instead of a refusal by the conditions the first call satisfied.
+            ddb.transact_write_items(TransactItems=[{"Put": put}, *writes], ClientRequestToken=entry["hash"][:36])
             return True
-        except ddb.exceptions.ConditionalCheckFailedException:
-            return False
+        except ddb.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            refused = [n for n, code in enumerate(reasons[1:]) if code == "ConditionalCheckFailed"]
+            if refused:
+                raise ChangeRefused(refused[0]) from None
+            if reasons[:1] == ["ConditionalCheckFailed"] or "TransactionConflict" in reasons:
+                return False  # another entry took seq, or a concurrent action held an item: again
+            raise
 
     def walk(self, page_size: int = 500) -> Iterator[dict[str, Any]]:
         """Every entry in sequence order, a page at a time (memory stays one page)."""
@@ -66,6 +83,30 @@ class DynamoAuditStore:
             if not last:
                 return
             kwargs["ExclusiveStartKey"] = last
+
+    def entries_after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` entries with seq > `after`, in sequence order (verify and export page with it)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#c = :c AND #s > :after",
+            "ExpressionAttributeNames": {"#c": "chain", "#s": "seq"},
+            "ExpressionAttributeValues": {":c": {"S": CHAIN}, ":after": {"N": str(after)}},
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        while len(found) < limit:
+            kwargs["Limit"] = min(limit - len(found), 1000)
+            response = client("dynamodb").query(**kwargs)
+            found.extend(self._entry(raw) for raw in response["Items"])
+            if not response.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
+    def at(self, seq: int) -> dict[str, Any] | None:
+        """The entry of sequence number `seq`, if the table holds one."""
+        found = self.entries_after(seq - 1, 1)
+        return found[0] if found and found[0]["seq"] == seq else None
 
     def newest(
         self,

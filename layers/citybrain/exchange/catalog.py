@@ -24,13 +24,15 @@ from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from citybrain.core.validation import Name, Text, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
-from citybrain.exchange.audit import AuditLog, RequestFacts
+from citybrain.exchange.audit import AuditLog, ChangeRefused, RequestFacts, Write
 from citybrain.exchange.schema import DatasetSchema
 
 DATASET_ID = r"^[a-z0-9][a-z0-9-]{2,63}$"
 RECORD_SHARDS = 16  # partitions a dataset's records spread over (write throughput of bulk loads)
 # Stored on the dataset, never shown: the key of the record keys' HMAC, and bookkeeping.
-INTERNAL = frozenset({"pk", "sk", "row_salt", "shards", "version_counter", "load_token", "load_until"})
+INTERNAL = frozenset(
+    {"pk", "sk", "row_salt", "shards", "version_counter", "current_version", "abandoned", "load_token", "load_until"}
+)
 
 
 class DatasetDomain(StrEnum):
@@ -249,18 +251,28 @@ def search_entries(entries: list[IndexEntry], q: str | None, filters: dict[str, 
 
 # -- the service -------------------------------------------------------------------
 class CatalogStore(Protocol):
-    def create(self, record: dict[str, Any], entry: str) -> bool: ...
-    def update(self, dataset_id: str, changes: dict[str, Any], expected_modified_ms: int, entry: str) -> bool: ...
+    # The writes of a publication (on condition the id is free) and of a revision (on condition
+    # the dataset was not modified since `expected_modified_ms`), committed with their audit entry.
+    def publication(self, record: dict[str, Any], entry: str) -> list[Write]: ...
+    def revision(
+        self, dataset_id: str, changes: dict[str, Any], expected_modified_ms: int, entry: str
+    ) -> list[Write]: ...
     def get(self, dataset_id: str) -> dict[str, Any] | None: ...
     def get_many(self, dataset_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def index(self) -> dict[str, IndexEntry]: ...
     def versions(self, dataset_id: str, limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]: ...
     # A dataset's load lease and version numbers (citybrain.exchange.records): one load at a time.
-    def begin_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> int | None: ...
+    def begin_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> dict[str, Any] | None: ...
     def renew_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> bool: ...
-    def finish_load(
-        self, dataset_id: str, token: str, version: dict[str, Any], inserted: int, modified: bool
-    ) -> bool: ...
+    def commit_load(
+        self,
+        dataset_id: str,
+        token: str,
+        version: dict[str, Any],
+        inserted: int,
+        modified: bool,
+        abandoned: list[int],
+    ) -> list[Write]: ...
     def abort_load(self, dataset_id: str, token: str) -> None: ...
 
 
@@ -289,22 +301,25 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class Catalog:
-    def __init__(self, store: CatalogStore, audit: AuditLog, on_audit=None):
+    def __init__(self, store: CatalogStore, audit: AuditLog):
         self.store = store
         self.audit = audit
-        self.on_audit = on_audit or (lambda entry: None)
 
     def publish(self, principal: Principal, payload: DatasetIn, request: RequestFacts) -> dict[str, Any]:
         record = new_record(principal.department_id, payload, timeutil.now_ms())
-        if not self.store.create(record, index_entry(record)):
-            raise Conflict(f"dataset {record['id']} already exists", [{"field": "id", "message": "already exists"}])
-        self._audit(
-            principal.department_id,
-            "dataset.published",
-            record,
-            request,
-            {"title": record["title"], "sensitivity": record["sensitivity"]},
-        )
+        try:
+            self._audit(
+                principal.department_id,
+                "dataset.published",
+                record,
+                request,
+                {"title": record["title"], "sensitivity": record["sensitivity"]},
+                self.store.publication(record, index_entry(record)),
+            )
+        except ChangeRefused:
+            raise Conflict(
+                f"dataset {record['id']} already exists", [{"field": "id", "message": "already exists"}]
+            ) from None
         return public_view(record)
 
     def get(self, dataset_id: str) -> dict[str, Any]:
@@ -333,15 +348,17 @@ class Catalog:
         for name, value in changes.items():
             if value is None:
                 updated.pop(name, None)
-        if not self.store.update(dataset_id, changes, current["modified_ms"], index_entry(updated)):
-            raise Conflict("the dataset changed meanwhile; read it again and retry")
-        self._audit(
-            principal.department_id,
-            "dataset.updated",
-            updated,
-            request,
-            {"changed": sorted(k for k in changes if k not in ("modified", "modified_ms"))},
-        )
+        try:
+            self._audit(
+                principal.department_id,
+                "dataset.updated",
+                updated,
+                request,
+                {"changed": sorted(k for k in changes if k not in ("modified", "modified_ms"))},
+                self.store.revision(dataset_id, changes, current["modified_ms"], index_entry(updated)),
+            )
+        except ChangeRefused:
+            raise Conflict("the dataset changed meanwhile; read it again and retry") from None
         return public_view(updated)
 
     def find(self, params: Mapping[str, str]) -> dict[str, Any]:
@@ -377,13 +394,21 @@ class Catalog:
         self.get(dataset_id)
         return self.store.versions(dataset_id, limit, cursor)
 
-    def _audit(self, actor: str, action: str, record: dict[str, Any], request: RequestFacts, details: dict) -> None:
-        entry = self.audit.append(
+    def _audit(
+        self,
+        actor: str,
+        action: str,
+        record: dict[str, Any],
+        request: RequestFacts,
+        details: dict,
+        changes: list[Write] | None = None,
+    ) -> None:
+        self.audit.append(
             actor=actor,
             action=action,
             request=request,
             dataset=record["id"],
             dataset_owner=record["owner"],
             details=details,
+            changes=changes or (),
         )
-        self.on_audit(entry)

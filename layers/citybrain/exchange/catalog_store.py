@@ -1,6 +1,7 @@
 """Datasets, their versions and the catalog's search index, in one table.
 
-    pk=DS#<id>   sk=META          the dataset's metadata (and its load lease, version counter)
+    pk=DS#<id>   sk=META          the dataset's metadata (and its load lease, version counter,
+                                  current version and the versions never committed)
     pk=DS#<id>   sk=V#000000042   version 42 of its records
     pk=CATALOG   sk=B#017         index bucket 17: attribute `d:<id>` -> compact entry, per dataset
     pk=CATALOG   sk=GEN           the index generation, bumped by every change
@@ -9,7 +10,9 @@ Search reads the whole index — it has to, to find any substring — so the ind
 is as small as it can be: one short JSON string per dataset, packed into at most
 256 items (a 10,000-dataset catalog is a few MB, read in a handful of pages), and
 a process keeps it in memory until the generation moves. A dataset and its
-index entry change in one transaction, so search never misses a dataset.
+index entry change in one transaction, with the audit entry of the change (the
+writes are built here and committed by the audit store), so search never misses
+a dataset and no change goes unaudited.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from citybrain.core import paging
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
 from citybrain.core.dynamo import batch_get, batch_write, from_item, query_all, to_attr, to_item
-from citybrain.core.retry import pause
+from citybrain.exchange.audit import Write
 from citybrain.exchange.catalog import IndexEntry, index_entry
 
 BUCKETS = 256
@@ -55,8 +58,8 @@ class DynamoCatalogStore:
     def table(self) -> str:
         return get_settings().datasets_table
 
-    # -- datasets ----------------------------------------------------------------
-    def create(self, record: dict[str, Any], entry: str) -> bool:
+    # -- datasets: the writes of a publication or a revision, committed with their audit entry --
+    def publication(self, record: dict[str, Any], entry: str) -> list[Write]:
         meta = {
             "Put": {
                 "TableName": self.table,
@@ -64,9 +67,9 @@ class DynamoCatalogStore:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        return self._transact(meta, record["id"], entry)
+        return self._with_index(meta, record["id"], entry)
 
-    def update(self, dataset_id: str, changes: dict[str, Any], expected_modified_ms: int, entry: str) -> bool:
+    def revision(self, dataset_id: str, changes: dict[str, Any], expected_modified_ms: int, entry: str) -> list[Write]:
         names: dict[str, str] = {"#m": "modified_ms"}
         values: dict[str, Any] = {":expected": {"N": str(expected_modified_ms)}}
         sets, removes = [], []
@@ -88,11 +91,12 @@ class DynamoCatalogStore:
                 "ExpressionAttributeValues": values,
             }
         }
-        return self._transact(meta, dataset_id, entry)
+        return self._with_index(meta, dataset_id, entry)
 
-    def _transact(self, meta_action: dict[str, Any], dataset_id: str, entry: str) -> bool:
-        """The dataset, its index entry and the index generation, all or nothing."""
-        actions = [
+    def _with_index(self, meta_action: Write, dataset_id: str, entry: str) -> list[Write]:
+        """The dataset, its index entry and the index generation: one transaction (the
+        dataset's write first, the only one with a condition)."""
+        return [
             meta_action,
             {
                 "Update": {
@@ -113,19 +117,6 @@ class DynamoCatalogStore:
                 }
             },
         ]
-        ddb = client("dynamodb")
-        for attempt in range(6):
-            try:
-                ddb.transact_write_items(TransactItems=actions)
-                return True
-            except ddb.exceptions.TransactionCanceledException as exc:
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return False
-                if "TransactionConflict" not in reasons:
-                    raise
-                pause(attempt)  # another publication touched the same index items
-        raise RuntimeError("catalog index kept conflicting; try again")
 
     def get(self, dataset_id: str) -> dict[str, Any] | None:
         item = (
@@ -199,8 +190,9 @@ class DynamoCatalogStore:
         return count
 
     # -- loads and versions ----------------------------------------------------------
-    def begin_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> int | None:
-        """Take the dataset's load lease and the next version number; None if another load holds it."""
+    def begin_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> dict[str, Any] | None:
+        """Take the dataset's load lease and the next version number (`version_counter` of the
+        metadata returned); None if another load holds it."""
         ddb = client("dynamodb")
         try:
             response = ddb.update_item(
@@ -215,47 +207,67 @@ class DynamoCatalogStore:
                     ":now": {"N": str(now_ms)},
                     ":one": {"N": "1"},
                 },
-                ReturnValues="UPDATED_NEW",
+                ReturnValues="ALL_NEW",
             )
         except ddb.exceptions.ConditionalCheckFailedException:
             return None
-        return int(response["Attributes"]["version_counter"]["N"])
+        return _record(response["Attributes"])
 
-    def finish_load(self, dataset_id: str, token: str, version: dict[str, Any], inserted: int, modified: bool) -> bool:
-        """Record the version and release the lease, in one transaction; False if the lease was lost."""
-        names = {"#t": "load_token", "#u": "load_until", "#lv": "last_version", "#c": "record_count"}
-        values: dict[str, Any] = {":t": {"S": token}, ":lv": to_attr(version), ":n": {"N": str(inserted)}}
-        expression = "SET #lv = :lv"
+    def commit_load(
+        self,
+        dataset_id: str,
+        token: str,
+        version: dict[str, Any],
+        inserted: int,
+        modified: bool,
+        abandoned: list[int],
+    ) -> list[Write]:
+        """The writes that make a load's version current: its version record, and on the
+        metadata the current version (its staged rows become visible), the count, the
+        versions taken by loads that never committed, and the lease released. The metadata's
+        write (second) holds on condition that this load still holds the lease."""
+        names = {
+            "#t": "load_token",
+            "#u": "load_until",
+            "#lv": "last_version",
+            "#cv": "current_version",
+            "#c": "record_count",
+        }
+        values: dict[str, Any] = {
+            ":t": {"S": token},
+            ":lv": to_attr(version),
+            ":cv": {"N": str(version["version"])},
+            ":n": {"N": str(inserted)},
+        }
+        expression = "SET #lv = :lv, #cv = :cv"
         if modified:
             names.update({"#m": "modified", "#mm": "modified_ms"})
             values.update({":m": {"S": version["at"]}, ":mm": {"N": str(version["at_ms"])}})
             expression += ", #m = :m, #mm = :mm"
-        expression += " ADD #c :n REMOVE #t, #u"
-        ddb = client("dynamodb")
-        try:
-            ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": to_item({"pk": f"DS#{dataset_id}", "sk": f"V#{version['version']:09d}", **version}),
-                        }
-                    },
-                    {
-                        "Update": {
-                            "TableName": self.table,
-                            "Key": _meta_key(dataset_id),
-                            "UpdateExpression": expression,
-                            "ConditionExpression": "#t = :t",
-                            "ExpressionAttributeNames": names,
-                            "ExpressionAttributeValues": values,
-                        }
-                    },
-                ]
-            )
-            return True
-        except ddb.exceptions.TransactionCanceledException:
-            return False
+        expression += " ADD #c :n"
+        if abandoned:
+            names["#a"] = "abandoned"
+            values[":a"] = {"NS": [str(v) for v in abandoned]}
+            expression += ", #a :a"
+        expression += " REMOVE #t, #u"
+        return [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": to_item({"pk": f"DS#{dataset_id}", "sk": f"V#{version['version']:09d}", **version}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _meta_key(dataset_id),
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "#t = :t",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        ]
 
     def renew_load(self, dataset_id: str, token: str, now_ms: int, lease_ms: int) -> bool:
         """Extend the lease this load holds (a long load); False if it was lost."""

@@ -6,7 +6,8 @@ GB18030; CSV or JSON Lines). A CSV header names the schema's fields and its
 cells are converted to the fields' types (an empty cell is an absent value);
 a JSON Lines object is a record as the records API takes it. Rows are
 validated and upserted a block at a time under the dataset's load lease, so
-memory stays one block however large the file; the whole file is one version.
+memory stays one block however large the file; the whole file is one version,
+visible only once it commits with its `records.loaded` audit entry (records.py).
 A bad row never blocks the good ones: it is kept with its line and reason.
 """
 
@@ -118,6 +119,17 @@ class DatasetUpload:
         # Over the accepted records as canonical JSON lines, in the file's order:
         # the owner recomputes it from the file without sorting it.
         checksum = hashlib.sha256()
+        facts = RequestFacts(
+            "POST",
+            "/v1/uploads",
+            body={
+                "upload": upload["id"],
+                "filename": upload["filename"],
+                "dataset": dataset["id"],
+                "etag": obj.etag,
+                "size": obj.size,
+            },
+        )
         load = self.records.begin_load(dataset)
         try:
             block: list[Row] = []
@@ -131,6 +143,8 @@ class DatasetUpload:
             if report.accepted + report.rejected == 0:
                 raise UnreadableFile("the file has no records (only a header or blank lines)")
             summary = load.finish(
+                upload["department"],
+                facts,
                 rejected=report.rejected,
                 checksum=checksum.hexdigest(),
                 checksum_order="file",
@@ -141,18 +155,6 @@ class DatasetUpload:
         except BaseException:
             load.abort()
             raise
-        facts = RequestFacts(
-            "POST",
-            "/v1/uploads",
-            body={
-                "upload": upload["id"],
-                "filename": upload["filename"],
-                "dataset": dataset["id"],
-                "etag": obj.etag,
-                "size": obj.size,
-            },
-        )
-        self.records.audit_load(upload["department"], dataset, facts, summary)
         report.extra = {"version": summary["version"], "checksum": summary["checksum"]}
         return report
 

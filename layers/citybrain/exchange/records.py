@@ -5,10 +5,13 @@ primary key and becomes a version (rows, inserted/updated/unchanged, checksum,
 time); bad records come back with their field paths and are kept with their
 reason, and never block the good ones. Loads of one dataset take turns (a
 lease on the dataset), which keeps its record count and version order exact.
+A load's rows are staged under its version and become visible only when the
+transaction that writes its audit entry moves the dataset to that version.
 
 A pull returns one page of the fields the caller is entitled to, personal data
-masked unless the grant says otherwise, and leaves an audit entry with the row
-count and the fields returned; a refused pull is audited too.
+masked unless the grant says otherwise, once its audit entry (row count, fields
+returned) is written: if the entry cannot be written, no data leaves. A refused
+pull is audited too.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from citybrain.core.errors import Conflict, Forbidden, PayloadTooLarge, Validati
 from citybrain.departments.models import Principal
 from citybrain.exchange import masking
 from citybrain.exchange.access import Access, Entitlement
-from citybrain.exchange.audit import AuditLog, RequestFacts
+from citybrain.exchange.audit import AuditLog, ChangeRefused, RequestFacts
 from citybrain.exchange.catalog import Catalog
-from citybrain.exchange.rows import Position, row_key
+from citybrain.exchange.rows import Committed, Position, StoredRow, row_key
 from citybrain.exchange.schema import BadValue, DatasetSchema, RecordValidator, digest, parse_filter, records_checksum
 
 MAX_BATCH = 1000  # records per POST (API Gateway takes 6 MB of body at most)
@@ -36,13 +39,28 @@ PAGE_MAX = 1000
 
 
 class RecordStore(Protocol):
-    def checksums(self, dataset_id: str, shards: int, rows: list[str]) -> dict[str, str]: ...
-    def write(
-        self, dataset_id: str, shards: int, records: list[tuple[str, dict[str, Any], str]], version: int
+    # Loads: the rows that exist as a load sees them; rows staged under the load's version.
+    def stored(self, dataset_id: str, shards: int, rows: list[str], view: Committed) -> dict[str, StoredRow]: ...
+    def stage(
+        self,
+        dataset_id: str,
+        shards: int,
+        records: list[tuple[str, dict[str, Any], str, StoredRow | None]],
+        version: int,
     ) -> None: ...
-    def get(self, dataset_id: str, shards: int, row: str, fields: list[str]) -> dict[str, Any] | None: ...
+    # Pulls: what the committed versions show.
+    def get(
+        self, dataset_id: str, shards: int, row: str, fields: list[str], view: Committed
+    ) -> dict[str, Any] | None: ...
     def page(
-        self, dataset_id: str, shards: int, start: Position, limit: int, fields: list[str], equals: dict[str, Any]
+        self,
+        dataset_id: str,
+        shards: int,
+        start: Position,
+        limit: int,
+        fields: list[str],
+        equals: dict[str, Any],
+        view: Committed,
     ) -> tuple[list[dict[str, Any]], Position | None]: ...
 
 
@@ -54,14 +72,12 @@ class Records:
         store: RecordStore,
         audit: AuditLog,
         keep_rejections: Callable[[str, list[dict[str, Any]]], None],
-        on_audit=None,
     ):
         self.catalog = catalog
         self.access = access
         self.store = store
         self.audit = audit
         self.keep_rejections = keep_rejections
-        self.on_audit = on_audit or (lambda entry: None)
 
     # -- loads -------------------------------------------------------------------------
     def load(self, principal: Principal, dataset_id: str, body: Any, request: RequestFacts) -> dict[str, Any]:
@@ -112,7 +128,15 @@ class Records:
         load = self.begin_load(dataset)
         try:
             load.upsert(accepted)
+            if rejected:
+                # Kept before the version commits: a committed version always has its rejections.
+                self.keep_rejections(
+                    f"dataset:{dataset_id}:v{load.version}",
+                    [{"position": r["index"], "errors": r["errors"], "raw": batch[r["index"]]} for r in rejected],
+                )
             summary = load.finish(
+                principal.department_id,
+                request,
                 rejected=len(rejected),
                 checksum=records_checksum([r for _, r in accepted], validator),
                 source="api",
@@ -122,12 +146,6 @@ class Records:
             load.abort()
             raise
         version = summary["version"]
-        if rejected:
-            self.keep_rejections(
-                f"dataset:{dataset_id}:v{version}",
-                [{"position": r["index"], "errors": r["errors"], "raw": batch[r["index"]]} for r in rejected],
-            )
-        self.audit_load(principal.department_id, dataset, request, summary)
         return {
             "dataset_id": dataset_id,
             "version": version,
@@ -144,38 +162,40 @@ class Records:
     def begin_load(self, dataset: dict[str, Any]) -> VersionLoad:
         """Take the dataset's load lease: what is upserted until finish() becomes one version."""
         token = secrets.token_hex(8)
-        return VersionLoad(self, dataset, token, self._take_lease(dataset["id"], token))
+        return VersionLoad(self, self._take_lease(dataset["id"], token), token)
 
-    def audit_load(self, actor: str, dataset: dict[str, Any], request: RequestFacts, summary: dict[str, Any]) -> None:
-        self._audit(
-            actor,
-            "records.loaded",
-            dataset,
-            request,
-            details={
-                k: summary[k] for k in ("version", "rows", "inserted", "updated", "unchanged", "rejected", "checksum")
-            },
-        )
-
-    def _take_lease(self, dataset_id: str, token: str) -> int:
+    def _take_lease(self, dataset_id: str, token: str) -> dict[str, Any]:
+        """The dataset's metadata as the lease left it (its version counter: this load's version)."""
         deadline = time.monotonic() + LEASE_WAIT_S
         while True:
-            version = self.catalog.store.begin_load(dataset_id, token, timeutil.now_ms(), LEASE_MS)
-            if version is not None:
-                return version
+            try:
+                leased = self.catalog.store.begin_load(dataset_id, token, timeutil.now_ms(), LEASE_MS)
+            except Exception:
+                # The answer was lost, perhaps not the write: free a lease that may be this load's,
+                # or every load of the dataset would wait for it to run out.
+                self.catalog.store.abort_load(dataset_id, token)
+                raise
+            if leased is not None:
+                return leased
             if time.monotonic() > deadline:
                 raise Conflict("another load of this dataset is running; try again shortly")
             time.sleep(0.2)
 
     def _upsert(
-        self, dataset: dict[str, Any], accepted: list[tuple[str, dict[str, Any]]], version: int
+        self, dataset: dict[str, Any], accepted: list[tuple[str, dict[str, Any]]], view: Committed, version: int
     ) -> dict[str, int]:
+        """Stage a block under the load's version, as the load sees the rows (`view`: the
+        committed versions and its own); nothing is visible to readers until it commits."""
         salt, shards = dataset["row_salt"], dataset["shards"]
         rows = [(row_key(salt, key), record, digest(record)[:32]) for key, record in accepted]
-        stored = self.store.checksums(dataset["id"], shards, [row for row, _, _ in rows])
-        changed = [r for r in rows if stored.get(r[0]) != r[2]]
-        self.store.write(dataset["id"], shards, changed, version)
-        inserted = sum(1 for row, _, _ in changed if row not in stored)
+        stored = self.store.stored(dataset["id"], shards, [row for row, _, _ in rows], view)
+        changed = [
+            (row, record, checksum, stored.get(row))
+            for row, record, checksum in rows
+            if row not in stored or stored[row].checksum != checksum
+        ]
+        self.store.stage(dataset["id"], shards, changed, version)
+        inserted = sum(1 for row, _, _, before in changed if before is None)
         return {"inserted": inserted, "updated": len(changed) - inserted, "unchanged": len(rows) - len(changed)}
 
     # -- pulls -------------------------------------------------------------------------
@@ -212,12 +232,16 @@ class Records:
             # The whole primary key is given: one read, no scan.
             validator = RecordValidator(schema, key_fields)
             row = row_key(dataset["row_salt"], validator.key_of(equals))
-            found = self.store.get(dataset_id, dataset["shards"], row, list(dict.fromkeys([*fields, *equals])))
+            found = self.store.get(
+                dataset_id, dataset["shards"], row, list(dict.fromkeys([*fields, *equals])), Committed.of(dataset)
+            )
             matches = found is not None and all(found.get(k) == v for k, v in equals.items())
             records = [{k: found.get(k) for k in fields if k in found}] if found is not None and matches else []
             after: Position | None = None
         else:
-            records, after = self.store.page(dataset_id, dataset["shards"], position, limit, fields, equals)
+            records, after = self.store.page(
+                dataset_id, dataset["shards"], position, limit, fields, equals, Committed.of(dataset)
+            )
 
         pii = schema.pii_fields
         masked = [f for f in fields if f in pii and f not in entitlement.clear]
@@ -290,23 +314,26 @@ class Records:
         raise Forbidden(f"no access to the records of {dataset['id']}: {reason}")
 
     def _audit(self, actor: str, action: str, dataset: dict[str, Any], request: RequestFacts, **extra: Any) -> None:
-        entry = self.audit.append(
+        self.audit.append(
             actor=actor, action=action, request=request, dataset=dataset["id"], dataset_owner=dataset["owner"], **extra
         )
-        self.on_audit(entry)
 
 
 class VersionLoad:
-    """One load becoming one version: upserts in blocks under the dataset's lease,
-    renewing it as the load goes on, then records the version and frees the lease
-    in one step. A load that fails midway is aborted: the lease is freed and no
-    version is recorded (records already upserted stay; sending again is harmless)."""
+    """One load becoming one version: rows staged in blocks under the dataset's lease
+    and under the load's own version number, renewing the lease as the load goes on;
+    then one transaction writes the `records.loaded` audit entry, records the version,
+    moves the dataset's current version to it (which is what makes the staged rows
+    visible, all at once) and frees the lease. A load that fails at any point before
+    that transaction leaves nothing visible: its staged rows stay hidden (the next
+    commit lists its version among the abandoned ones) and the lease is freed."""
 
-    def __init__(self, records: Records, dataset: dict[str, Any], token: str, version: int):
+    def __init__(self, records: Records, leased: dict[str, Any], token: str):
         self.records = records
-        self.dataset = dataset
+        self.dataset = leased
         self.token = token
-        self.version = version
+        self.version = int(leased["version_counter"])
+        self.view = Committed.of(leased, own=self.version)
         self.rows = 0
         self.outcome = {"inserted": 0, "updated": 0, "unchanged": 0}
         self._renewed_ms = timeutil.now_ms()
@@ -315,7 +342,7 @@ class VersionLoad:
         """(primary key text, clean record) pairs of one block, each key once; rows: the
         accepted rows they came from (more when a key repeats). -> inserted/updated/unchanged."""
         self._keep_lease()
-        outcome = self.records._upsert(self.dataset, accepted, self.version)
+        outcome = self.records._upsert(self.dataset, accepted, self.view, self.version)
         self.rows += len(accepted) if rows is None else rows
         for name, count in outcome.items():
             self.outcome[name] += count
@@ -331,7 +358,18 @@ class VersionLoad:
             )
         self._renewed_ms = now
 
-    def finish(self, *, rejected: int, checksum: str, source: str, loaded_by: str, **extra: Any) -> dict[str, Any]:
+    def finish(
+        self,
+        actor: str,
+        request: RequestFacts,
+        *,
+        rejected: int,
+        checksum: str,
+        source: str,
+        loaded_by: str,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """Commit the version with its audit entry (by `actor`, caused by `request`); -> the version."""
         now = timeutil.now_ms()
         summary = {
             "version": self.version,
@@ -345,16 +383,33 @@ class VersionLoad:
             "loaded_by": loaded_by,
             **extra,
         }
-        if not self.records.catalog.store.finish_load(
+        # Versions taken after the current one by loads that never committed (one load at a
+        # time: any number between them and this one was abandoned).
+        abandoned = list(range(self.view.current + 1, self.version))
+        commit = self.records.catalog.store.commit_load(
             self.dataset["id"],
             self.token,
             summary,
             self.outcome["inserted"],
             modified=bool(self.outcome["inserted"] or self.outcome["updated"]),
-        ):
+            abandoned=abandoned,
+        )
+        try:
+            self.records._audit(
+                actor,
+                "records.loaded",
+                self.dataset,
+                request,
+                details={
+                    k: summary[k]
+                    for k in ("version", "rows", "inserted", "updated", "unchanged", "rejected", "checksum")
+                },
+                changes=commit,
+            )
+        except ChangeRefused:
             raise Conflict(
                 "the load outlived its lease and another load may have started; send it again (re-sending is harmless)"
-            )
+            ) from None
         return summary
 
     def abort(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, RootModel
 
 from citybrain.core.responses import Day, Instant, Open, Page, Shape, optional
 from citybrain.core.vocabulary import Town
@@ -221,14 +221,70 @@ class AuditPage(Page[AuditEntry]):
     """Newest first."""
 
 
+class Anchor(Shape):
+    """The chain's head as anchored outside the table: an object under S3 Object Lock (compliance mode)."""
+
+    seq: int = Field(description="the anchored entry's sequence number")
+    hash: str = Field(description="that entry's hash")
+    entries: int = Field(description="entries in the chain up to it")
+    anchored_at: Instant
+    trigger: Literal["schedule", "interval", "admin"] | None = optional(
+        "schedule (every 5 minutes), interval (a 1,000th entry), admin (on demand)"
+    )
+
+
+class AnchorCreated(Anchor):
+    created: bool = Field(description="false when the head was anchored already (that anchor is returned)")
+
+
+class AnchorPage(Page[Anchor]):
+    """Oldest first."""
+
+
 class AuditVerification(Shape):
+    """One bounded step of the incremental verification: from the last checkpoint, at most
+    2,000 entries; `complete: false` means call again to continue."""
+
     ok: bool
-    entries: int = Field(description="entries checked")
-    head: str | None = Field(default=None, description="when ok: the last entry's hash (null for an empty chain)")
+    entries: int = Field(description="entries verified from genesis, by this call and those before it")
+    head: str | None = Field(default=None, description="when ok: the hash of the last verified entry (null if none)")
+    checked: int | None = optional("entries this call walked")
+    complete: bool | None = optional("whether the walk reached the chain's head (false: call again)")
+    verified_to_seq: int | None = optional("the chain is verified from genesis up to this entry")
+    from_seq: int | None = optional("where this call started")
+    head_seq: int | None = optional("the chain's newest entry")
+    anchors_checked: int | None = optional("anchors this call compared with the chain")
+    last_anchor: Anchor | None = optional("the newest anchor, which the chain must still reach and match")
     broken_at: int | None = optional("the seq of the first broken link, when not ok")
     reason: str | None = optional()
     expected: str | None = optional("the hash the broken link should hold")
     found: str | None = Field(default=None, description="what the broken entry holds instead")
+
+
+class VerificationJob(Shape):
+    """A full re-verification of the chain from genesis against every anchor."""
+
+    id: str
+    status: Literal["queued", "running", "done"] = Field(
+        description="done once the walk reached the head or a broken link (a slice that keeps failing ends in "
+        "the queue's dead-letter queue, its status left as it was)"
+    )
+    requested_at: Instant
+    requested_by: str
+    entries: int = Field(description="entries verified so far")
+    verified_to_seq: int
+    anchors_checked: int
+    finished_at: Instant | None = optional()
+    ok: bool | None = optional("once done: the verdict")
+    head: str | None = optional("once done and ok: the head's hash")
+    broken_at: int | None = optional()
+    reason: str | None = optional()
+    expected: str | None = optional()
+    found: str | None = optional()
+
+
+class AuditExport(RootModel[str]):
+    """JSON Lines: one entry per line, as the canonical JSON its hash is taken over (plus `hash`)."""
 
 
 class DepartmentStats(Shape):

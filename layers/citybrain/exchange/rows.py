@@ -51,3 +51,33 @@ class Position:
         ):
             raise paging.bad_cursor()
         return cls(shard, row)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Which versions of a dataset are visible: those up to its current version, except
+    the ones a load took and never committed. A load stages its rows under its own
+    version number; they become visible all at once when the dataset's current version
+    moves to it, in the transaction that writes the load's audit entry."""
+
+    current: int = 0
+    abandoned: frozenset[int] = frozenset()
+    own: int | None = None  # a load sees what it staged itself
+
+    @classmethod
+    def of(cls, dataset: dict[str, Any], own: int | None = None) -> Committed:
+        # A dataset whose loads predate staging has no current version: its last one is.
+        current = dataset.get("current_version", (dataset.get("last_version") or {}).get("version", 0))
+        return cls(int(current), frozenset(dataset.get("abandoned", ())), own)
+
+    def includes(self, version: int) -> bool:
+        return version == self.own or (version <= self.current and version not in self.abandoned)
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A row as a load finds it: the committed content (data, checksum, version) it keeps
+    until the load commits, and the checksum the load compares with (its own staged one)."""
+
+    committed: tuple[dict[str, Any], str, int] | None
+    checksum: str

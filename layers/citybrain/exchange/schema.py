@@ -10,7 +10,6 @@ its field paths and never blocks the good ones of the same batch.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from datetime import date
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, 
 from citybrain.core import timeutil
 from citybrain.core.validation import Name, Text
 from citybrain.exchange import masking
+from citybrain.exchange.chain import canonical, digest  # noqa: F401  (re-exported: one hash for everything)
 
 FIELD_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 # Query parameters of a pull; a field of that name could not be filtered on.
@@ -104,13 +104,7 @@ class DatasetSchema(BaseModel):
 
 
 # -- canonical forms ---------------------------------------------------------------
-def canonical(value: Any) -> str:
-    """Sorted keys, no spaces, UTF-8 as is: the one text hashes are taken over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def digest(value: Any) -> str:
-    return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
+# canonical(value) and digest(value): citybrain.exchange.chain (stdlib-only, shared with the offline verifier)
 
 
 def key_text(values: list[Any]) -> str:

@@ -1,8 +1,10 @@
 """Exchange statistics per department and per pair (provider → consumer), per local day.
 
-They are derived from audit entries alone (`increments`), counted as each
-entry is written, and stored per day so the reports read a few items instead of
-scanning the audit; `replay` recomputes them from the chain when needed.
+They are derived from audit entries alone (`increments`), counted in the very
+transaction that writes each entry (so they are exact: an entry is never
+written without its counts, nor counted twice), and stored per day so the
+reports read a few items instead of scanning the audit; `replay` recomputes
+them from the chain.
 
 Per department: datasets published, requests made and received, requests it
 approved and rejected (as owner), rows provided and received, pulls refused.
@@ -18,8 +20,8 @@ from typing import Any, Protocol
 
 from citybrain.core import timeutil
 from citybrain.core.errors import Forbidden, ValidationFailed
-from citybrain.core.observability import logger
 from citybrain.departments.models import Principal
+from citybrain.exchange.audit import Write
 
 DEPARTMENT_COUNTERS = (
     "datasets_published",
@@ -79,7 +81,8 @@ def increments(entry: dict[str, Any]) -> list[Increment]:
 
 
 class StatsStore(Protocol):
-    def add(self, subject: str, day: str, counters: dict[str, int], labels: dict[str, str]) -> None: ...
+    # The write that adds counters to a subject's day (committed with the audit entry).
+    def addition(self, subject: str, day: str, counters: dict[str, int], labels: dict[str, str]) -> Write: ...
     def day(self, day: str) -> list[dict[str, Any]]: ...
 
 
@@ -87,14 +90,17 @@ class ExchangeStats:
     def __init__(self, store: StatsStore):
         self.store = store
 
-    def count(self, entry: dict[str, Any]) -> None:
-        """Called after each audit entry. The entry is the record; a failed counter
-        is logged, not raised: the action happened, and `replay` can recount."""
+    def writes(self, entry: dict[str, Any]) -> list[Write]:
+        """What an audit entry adds to the counters, as writes for the entry's transaction
+        (one per subject and day: a transaction touches each item once)."""
+        merged: dict[tuple[str, str], tuple[dict[str, int], dict[str, str]]] = {}
         for subject, day, counters, labels in increments(entry):
-            try:
-                self.store.add(subject, day, counters, labels)
-            except Exception:  # noqa: BLE001
-                logger.exception("exchange statistics not updated", extra={"seq": entry.get("seq"), "subject": subject})
+            totals, _ = merged.setdefault((subject, day), ({}, labels))
+            for name, value in counters.items():
+                totals[name] = totals.get(name, 0) + value
+        return [
+            self.store.addition(subject, day, counters, labels) for (subject, day), (counters, labels) in merged.items()
+        ]
 
     def report(
         self, principal: Principal, since: str | None, until: str | None, department: str | None = None

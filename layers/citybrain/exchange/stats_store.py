@@ -1,14 +1,14 @@
 """Exchange statistics in DynamoDB: one item per subject (a department or a
-provider→consumer pair) and local day, counters added atomically; the
-period index lists every subject of a day for the reports."""
+provider→consumer pair) and local day, counters added in the transaction of
+the audit entry they are derived from; the period index lists every subject of a day for the reports."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from citybrain.core.aws import client
 from citybrain.core.config import get_settings
 from citybrain.core.dynamo import from_item, query_all
+from citybrain.exchange.audit import Write
 
 
 class DynamoStatsStore:
@@ -16,7 +16,7 @@ class DynamoStatsStore:
     def table(self) -> str:
         return get_settings().exchange_stats_table
 
-    def add(self, subject: str, day: str, counters: dict[str, int], labels: dict[str, str]) -> None:
+    def addition(self, subject: str, day: str, counters: dict[str, int], labels: dict[str, str]) -> Write:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         adds, sets = [], []
@@ -29,13 +29,15 @@ class DynamoStatsStore:
             values[f":l{n}"] = {"S": label}
             sets.append(f"#l{n} = :l{n}")
         expression = "ADD " + ", ".join(adds) + (" SET " + ", ".join(sets) if sets else "")
-        client("dynamodb").update_item(
-            TableName=self.table,
-            Key={"subject": {"S": subject}, "period": {"S": day}},
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": {"subject": {"S": subject}, "period": {"S": day}},
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def day(self, day: str) -> list[dict[str, Any]]:
         kwargs: dict[str, Any] = {
