@@ -10,6 +10,10 @@
 #   AWS_REGION                   required (or AWS_DEFAULT_REGION)
 #   CITYBRAIN_STACK_NAME         default citybrain-STAGE
 #   CITYBRAIN_ALARM_EMAIL        optional: address subscribed to the operations alarms
+#   CITYBRAIN_ANCHOR_RETENTION_DAYS  optional: Object Lock (compliance) retention of the audit anchors, days (3650)
+#   CITYBRAIN_API_VPC_ENDPOINT   a stage with a private API (gov): the VPC interface endpoint
+#                                (execute-api, vpce-…) the government extranet reaches the API through
+#   CITYBRAIN_S3_VPC_ENDPOINT    a stage with a private API (gov): the VPC endpoint for S3 (vpce-…)
 #   CITYBRAIN_ADMIN_KEY          optional: the admin key to install; on a first deploy
 #                                without it, one is generated and printed once
 #   DRY_RUN=1                    print the commands instead of running them
@@ -32,6 +36,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 stack=${CITYBRAIN_STACK_NAME:-citybrain-$stage}
 [ -f "$build/sam.json" ] || { echo "deploy.sh: no $build/sam.json; run make package STAGE=$stage" >&2; exit 2; }
+# A private API's template asks for the extranet's endpoints (infra/template.py, government network).
+private=0
+grep -q '"ApiVpcEndpointId"' "$build/sam.json" && private=1
+if [ "$private" = 1 ]; then
+    [ -n "${CITYBRAIN_API_VPC_ENDPOINT:-}" ] || missing+=("CITYBRAIN_API_VPC_ENDPOINT: the execute-api VPC endpoint (vpce-…) of the government extranet")
+    [ -n "${CITYBRAIN_S3_VPC_ENDPOINT:-}" ] || missing+=("CITYBRAIN_S3_VPC_ENDPOINT: the S3 VPC endpoint (vpce-…) of the government extranet")
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "deploy.sh: stage $stage has a private API (the government extranet's):" >&2
+        printf 'deploy.sh: set %s\n' "${missing[@]}" >&2
+        exit 2
+    fi
+fi
 if [ "$dry_run" != 1 ]; then
     command -v aws >/dev/null || { echo "deploy.sh: aws CLI not found; make venv installs it (requirements-dev.txt)" >&2; exit 2; }
 fi
@@ -42,6 +58,14 @@ run() {
 
 parameters=()
 [ -z "${CITYBRAIN_ALARM_EMAIL:-}" ] || parameters=(--parameter-overrides "AlarmEmail=$CITYBRAIN_ALARM_EMAIL")
+if [ -n "${CITYBRAIN_ANCHOR_RETENTION_DAYS:-}" ]; then
+    [ ${#parameters[@]} -gt 0 ] || parameters=(--parameter-overrides)
+    parameters+=("AnchorRetentionDays=$CITYBRAIN_ANCHOR_RETENTION_DAYS")
+fi
+if [ "$private" = 1 ]; then
+    [ ${#parameters[@]} -gt 0 ] || parameters=(--parameter-overrides)
+    parameters+=("ApiVpcEndpointId=$CITYBRAIN_API_VPC_ENDPOINT" "S3VpcEndpointId=$CITYBRAIN_S3_VPC_ENDPOINT")
+fi
 
 run aws cloudformation package --region "$region" --template-file "$build/sam.json" \
     --s3-bucket "$bucket" --s3-prefix "$stack" --use-json --output-template-file "$build/packaged.json"

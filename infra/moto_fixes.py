@@ -21,6 +21,8 @@
   in their wire form (AttributeValue JSON), so the responses of the item reads
   (Query, Scan, GetItem, BatchGetItem) are dumped as JSON directly; status and
   headers still come from moto's serializer.
+- moto serves a presigned URL whatever its signature, key or expiry; S3 does
+  not. Query-signed object requests are verified first (infra/moto_presigned.py).
 Semantics are moto's own.
 """
 
@@ -30,10 +32,13 @@ import copy
 import threading
 from typing import Any
 
+from infra import moto_presigned
+
 
 def apply() -> None:
     _item_level_transaction_rollback()
     _sends_without_counting_the_queue()
+    moto_presigned.apply()
     _partition_only_queries()
     _item_reads_dumped_directly()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import requests
+
 from citybrain.core import timeutil
 
 
@@ -34,3 +36,40 @@ def test_an_excel_style_gbk_csv_with_a_chinese_name_becomes_readings(stack):
 
     items = stack.eventually(stored, what="3 readings of e2e-noise-01")
     assert [i["values"]["LAeq"] for i in items] == [55.5, 56.5, 57.5]
+
+
+def test_the_emulator_checks_upload_urls_as_s3_does(stack):
+    """A URL writes one object, under exactly its department's key, with its signature intact, until it expires."""
+    key = stack.department("e2e-water", "区水利局（端到端）")
+    stack.department("e2e-other", "区其他局（端到端）")
+    response = stack.post("/v1/uploads", key, {"filename": "水位.csv"})
+    assert response.status_code == 201, response.text
+    grant = response.json()
+    assert grant["headers"] == {"If-None-Match": "*"}
+    content = b"device_id,observed_at,waterLevel\r\n"
+
+    def put(url: str, headers: dict[str, str]) -> requests.Response:
+        return stack.http.put(url, data=content, headers=headers, timeout=30)
+
+    elsewhere = grant["url"].replace("/uploads/e2e-water/", "/uploads/e2e-other/", 1)
+    assert elsewhere != grant["url"]
+    assert "<Code>SignatureDoesNotMatch</Code>" in put(elsewhere, grant["headers"]).text
+    signature = grant["url"].rsplit("X-Amz-Signature=", 1)[1]
+    corrupted = grant["url"].replace(signature, signature[::-1])
+    assert put(corrupted, grant["headers"]).status_code == 403
+    assert put(grant["url"], {}).status_code == 403  # the signed If-None-Match left out
+
+    assert put(grant["url"], grant["headers"]).status_code == 200
+    second = put(grant["url"], grant["headers"])
+    assert second.status_code == 412 and "PreconditionFailed" in second.text
+
+    s3 = stack.client("s3")
+    bucket = stack.resources()["CITYBRAIN_UPLOADS_BUCKET"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="uploads/e2e-other/").get("Contents", [])]
+    assert keys == []
+    short = s3.generate_presigned_url(
+        "put_object", Params={"Bucket": bucket, "Key": "uploads/e2e-water/x/short.csv"}, ExpiresIn=1
+    )
+    time.sleep(2.1)
+    expired = put(short, {})
+    assert expired.status_code == 403 and "Request has expired" in expired.text

@@ -71,7 +71,7 @@ def env_dept(api):
 
 def test_upload_of_a_gbk_csv_with_a_chinese_name_ends_in_stored_readings(api, env_dept):
     upload = announce(api, env_dept)
-    assert upload["method"] == "PUT" and upload["headers"] == {} and upload["expires_at"]
+    assert upload["method"] == "PUT" and upload["headers"] == {"If-None-Match": "*"} and upload["expires_at"]
     assert "uploads/environment/" in requests.utils.unquote(upload["url"])
     assert status(api, env_dept, upload["id"])["status"] == "pending"
 
@@ -284,3 +284,104 @@ def test_bad_announcements_are_400_with_the_field(api, env_dept, body, field):
     response = post(api, "/v1/uploads", env_dept, body)
     assert response.status_code == 400, response.body
     assert [e["field"] for e in response.json_body["errors"]] == [field]
+
+
+# -- an upload URL writes one object, for its own key, until it expires ------------------------------------
+
+
+def put_status(url: str, content: bytes, headers: dict[str, str]) -> requests.Response:
+    return requests.put(url, data=content, headers=headers)
+
+
+def test_a_second_put_to_the_url_is_refused_and_the_upload_counted_once(api, env_dept):
+    upload = announce(api, env_dept)
+    put(upload, csv_text([("aq-1", BASE, "1"), ("aq-1", BASE + 60_000, "2")]).encode())
+    deliver_uploads(api)
+    assert status(api, env_dept, upload["id"])["accepted"] == 2
+
+    again = put_status(upload["url"], csv_text([("aq-1", BASE + 120_000, "3")]).encode(), upload["headers"])
+    assert again.status_code == 412 and "<Code>PreconditionFailed</Code>" in again.text
+    # Without the signed If-None-Match the URL's signature no longer holds.
+    bare = put_status(upload["url"], csv_text([("aq-1", BASE + 120_000, "3")]).encode(), {})
+    assert bare.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in bare.text
+    assert deliver_uploads(api) == []
+    report = status(api, env_dept, upload["id"])
+    assert (report["status"], report["accepted"]) == ("done", 2) and "ignored_writes" not in report
+
+
+def test_a_second_object_under_a_read_uploads_key_is_ignored_with_its_reason(api, env_dept):
+    """What holds when the URL's condition does not (a writer with its own credentials)."""
+    upload = announce(api, env_dept)
+    put(upload, csv_text([("aq-1", BASE, "1"), ("aq-1", BASE + 60_000, "2")]).encode())
+    deliver_uploads(api)
+    first = status(api, env_dept, upload["id"])
+    assert (first["status"], first["accepted"]) == ("done", 2)
+
+    key = f"uploads/environment/{upload['id']}/{FILENAME}"
+    second = csv_text([("aq-1", BASE + 120_000, "3")]).encode()
+    boto3.client("s3").put_object(Bucket=os.environ["CITYBRAIN_UPLOADS_BUCKET"], Key=key, Body=second)
+    assert deliver_uploads(api) == [{"batchItemFailures": []}]
+
+    report = status(api, env_dept, upload["id"])
+    assert (report["status"], report["accepted"], report["rejected"]) == ("done", 2, 0)
+    [ignored] = report["ignored_writes"]
+    assert ignored["size"] == len(second) and ignored["etag"] and ignored["at"]
+    assert "second object" in ignored["reason"] and "one file" in ignored["reason"]
+    process_all(api)
+    assert [r["values"]["pm25"] for r in series(api, env_dept, "aq-1")] == [1, 2]
+
+
+def test_a_read_object_notified_again_after_its_idempotency_is_forgotten_is_not_read_twice(api, env_dept):
+    upload = announce(api, env_dept)
+    put(upload, csv_text([("aq-1", BASE, "1")]).encode())
+    receive_event("CITYBRAIN_UPLOADS_QUEUE", max_messages=1)  # the s3:TestEvent
+    event = receive_event("CITYBRAIN_UPLOADS_QUEUE", max_messages=1)
+    api.lambda_.invoke("process_uploads", event)
+    # The notification's idempotency record expires (after 7 days) or is lost.
+    dynamodb, table = boto3.client("dynamodb"), os.environ["CITYBRAIN_IDEMPOTENCY_TABLE"]
+    for item in dynamodb.scan(TableName=table)["Items"]:
+        dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    assert api.lambda_.invoke("process_uploads", event).payload == {"batchItemFailures": []}
+    report = status(api, env_dept, upload["id"])
+    assert report["accepted"] == 1
+    assert report["ignored_writes"][0]["reason"] == "the upload is already done; an upload is read once"
+
+
+def test_a_url_for_one_departments_key_cannot_write_anothers(api, env_dept):
+    department(api, "transport", "区交通运输局")
+    upload = announce(api, env_dept)
+    content = csv_text([("aq-1", BASE, "1")]).encode()
+    elsewhere = upload["url"].replace("/uploads/environment/", "/uploads/transport/", 1)
+    assert elsewhere != upload["url"]
+    refused = put_status(elsewhere, content, upload["headers"])
+    assert refused.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in refused.text
+    other_file = upload["url"].replace(requests.utils.quote(FILENAME), "other.csv", 1)
+    assert put_status(other_file, content, upload["headers"]).status_code == 403
+    bucket = boto3.client("s3").list_objects_v2(Bucket=os.environ["CITYBRAIN_UPLOADS_BUCKET"])
+    assert bucket.get("KeyCount", 0) == 0
+
+
+def test_a_corrupted_signature_or_an_unknown_key_is_refused(api, env_dept):
+    upload = announce(api, env_dept)
+    content = csv_text([("aq-1", BASE, "1")]).encode()
+    signature = upload["url"].rsplit("X-Amz-Signature=", 1)[1]
+    flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
+    corrupted = upload["url"].replace(f"X-Amz-Signature={signature}", f"X-Amz-Signature={flipped}")
+    refused = put_status(corrupted, content, upload["headers"])
+    assert refused.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in refused.text
+    stranger = upload["url"].replace("X-Amz-Credential=", "X-Amz-Credential=AKIASTRANGER", 1)
+    assert "<Code>InvalidAccessKeyId</Code>" in put_status(stranger, content, upload["headers"]).text
+    put(upload, content)  # the URL as handed out still works
+
+
+def test_an_expired_url_is_refused(api, env_dept, monkeypatch):
+    from infra import moto_presigned
+
+    upload = announce(api, env_dept)
+    expires_in = int(upload["url"].split("X-Amz-Expires=", 1)[1].split("&", 1)[0])
+    signed_at = moto_presigned.now()
+    monkeypatch.setattr(moto_presigned, "now", lambda: signed_at + expires_in + 1)
+    refused = put_status(upload["url"], csv_text([("aq-1", BASE, "1")]).encode(), upload["headers"])
+    assert refused.status_code == 403 and "Request has expired" in refused.text
+    monkeypatch.setattr(moto_presigned, "now", lambda: signed_at + expires_in - 5)
+    put(upload, csv_text([("aq-1", BASE, "1")]).encode())  # just before it expires

@@ -9,11 +9,13 @@ from pydantic import ValidationError
 
 from citybrain.uploads.models import (
     BadNotification,
+    S3Object,
     UploadIn,
     decode_key,
     parse_s3_notification,
     upload_id_of_key,
     upload_key,
+    why_not_read,
 )
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -130,3 +132,24 @@ def test_bad_file_names_name_the_field(name, message):
         UploadIn(filename=name)
     (error,) = caught.value.errors()
     assert error["loc"] == ("filename",) and message in error["msg"]
+
+
+# -- an upload is read once ------------------------------------------------------------------------
+def _object(etag: str | None) -> S3Object:
+    return S3Object(bucket="uploads", key="uploads/environment/u-1/a.csv", etag=etag, size=10)
+
+
+@pytest.mark.parametrize(
+    "record, etag, reason",
+    [
+        ({"status": "pending"}, "e1", None),  # the first object
+        ({"status": "processing", "etag": "e1"}, "e1", None),  # a retry of an unfinished read
+        ({"status": "processing", "etag": "e1"}, "e2", "second object (eTag e2)"),
+        ({"status": "done", "etag": "e1"}, "e2", "read from the first (eTag e1)"),
+        ({"status": "done", "etag": "e1"}, "e1", "already done"),  # re-notified after its idempotency expired
+        ({"status": "failed"}, "e1", "already failed"),  # failed before reading (too big, gone)
+    ],
+)
+def test_an_upload_is_read_from_its_first_object_only(record, etag, reason):
+    found = why_not_read(record, _object(etag))
+    assert (found is None) if reason is None else (found is not None and reason in found)

@@ -22,6 +22,10 @@ BLOCK_ROWS = 1000  # rows validated, forwarded and recorded together
 # Read at about 1 MB (20,000 rows) a second on one vCPU, this takes some 8 of
 # Lambda's 15 minutes; a bigger file would time out on every retry.
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+# An upload URL writes one object: S3 refuses a PUT under a key that already
+# holds one (412 PreconditionFailed). Signed into the URL, so the PUT must carry it.
+WRITE_ONCE_HEADERS = {"If-None-Match": "*"}
+IGNORED_WRITES_KEPT = 20  # later objects under a read upload's key, noted on the upload
 
 
 class UploadIn(BaseModel):
@@ -191,6 +195,27 @@ class Outcome:
     accepted: int = 0
     rejected: int = 0
     failure: str | None = None
+    reason: str | None = None  # why an object of a known upload was ignored
+
+
+def why_not_read(record: dict[str, Any], obj: S3Object) -> str | None:
+    """Why the notified object is not read, or None to read it: an upload is read
+    once, from the first object written under its key.
+
+    The upload keeps the eTag of the object its reading began with. A notification
+    of that same object is a retry of an unfinished read (status processing) and is
+    read; any other object, or any notification once the upload is done or failed,
+    is not: reading it would count the upload twice (a second PUT to the URL where
+    S3's If-None-Match did not hold, or a writer with its own credentials)."""
+    read_from = record.get("etag")
+    if read_from and obj.etag and obj.etag != read_from:
+        return (
+            f"a second object (eTag {obj.etag}) was written under the upload's key after it was read "
+            f"from the first (eTag {read_from}); an upload URL takes one file: announce a new upload"
+        )
+    if record["status"] in ("done", "failed"):
+        return f"the upload is already {record['status']}; an upload is read once"
+    return None
 
 
 def view(record: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +232,7 @@ def view(record: dict[str, Any]) -> dict[str, Any]:
         "started_at": record.get("started_at"),
         "finished_at": record.get("finished_at"),
     }
-    for optional in ("dataset", "version", "checksum", "format", "encoding", "lines", "size"):
+    for optional in ("dataset", "version", "checksum", "format", "encoding", "lines", "size", "ignored_writes"):
         if optional in record:
             shown[optional] = record[optional]
     if record["status"] == "failed":

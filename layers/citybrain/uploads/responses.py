@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from citybrain.core.responses import FieldError, Instant, Shape, optional
+from citybrain.uploads.models import IGNORED_WRITES_KEPT
 
 
 class UploadTicket(Shape):
@@ -25,6 +26,15 @@ class UploadTicket(Shape):
 class LineErrors(Shape):
     line: int = Field(description="line number in the file (the header is line 1)")
     errors: list[FieldError]
+
+
+class IgnoredWrite(Shape):
+    """An object written under the upload's key that was not read: an upload is read once."""
+
+    etag: str | None = optional("the ignored object's eTag")
+    size: int | None = optional("bytes")
+    at: Instant = Field(description="when its notification was ignored")
+    reason: str
 
 
 class Upload(Shape):
@@ -46,3 +56,7 @@ class Upload(Shape):
     lines: int | None = optional()
     size: int | None = optional("bytes")
     failure: str | None = optional("why the file as a whole could not be read (status failed)")
+    ignored_writes: list[IgnoredWrite] | None = optional(
+        "objects written under the upload's key after the one it was read from, not read "
+        f"(the first {IGNORED_WRITES_KEPT})"
+    )

@@ -19,6 +19,7 @@ from citybrain.departments.models import Principal
 from citybrain.files.decoding import UnreadableFile
 from citybrain.uploads.models import (
     MAX_UPLOAD_BYTES,
+    WRITE_ONCE_HEADERS,
     ObjectGone,
     ObjectSuperseded,
     Outcome,
@@ -28,6 +29,7 @@ from citybrain.uploads.models import (
     upload_id_of_key,
     upload_key,
     view,
+    why_not_read,
 )
 
 
@@ -36,6 +38,7 @@ class UploadStore(Protocol):
     def get(self, upload_id: str) -> dict[str, Any] | None: ...
     def start(self, upload_id: str, fields: dict[str, Any]) -> None: ...
     def finish(self, upload_id: str, fields: dict[str, Any]) -> None: ...
+    def note_ignored(self, upload_id: str, entry: dict[str, Any]) -> None: ...
 
 
 class Uploads:
@@ -44,12 +47,12 @@ class Uploads:
     def __init__(
         self,
         store: UploadStore,
-        presign_put: Callable[[str, int], str],
+        presign_put: Callable[[str, int, dict[str, str]], str],
         url_expiry_seconds: int,
         check_target: Callable[[Principal, str, Any], None] | None = None,
     ):
         self.store = store
-        self.presign_put = presign_put  # (key, expires in seconds) -> URL
+        self.presign_put = presign_put  # (key, expires in seconds, headers signed in) -> URL
         self.url_expiry_seconds = url_expiry_seconds
         # (principal, dataset id, the request as the audit records it): raises NotFound / Forbidden
         self.check_target = check_target
@@ -63,7 +66,7 @@ class Uploads:
         key = upload_key(principal.department_id, upload_id, payload.filename)
         now = timeutil.now_ms()
         expires = timeutil.local_iso(now + self.url_expiry_seconds * 1000)
-        url = self.presign_put(key, self.url_expiry_seconds)
+        url = self.presign_put(key, self.url_expiry_seconds, WRITE_ONCE_HEADERS)
         target = {"dataset": payload.dataset} if payload.dataset else {}
         self.store.create(
             {
@@ -78,7 +81,7 @@ class Uploads:
                 **target,
             }
         )
-        # No header is signed: a plain PUT of the file's bytes is all a gateway sends.
+        # The one signed header makes the URL write once; the gateway sends it with the file's bytes.
         return {
             "id": upload_id,
             "filename": payload.filename,
@@ -86,7 +89,7 @@ class Uploads:
             "status": "pending",
             "url": url,
             "method": "PUT",
-            "headers": {},
+            "headers": dict(WRITE_ONCE_HEADERS),
             "expires_at": expires,
         }
 
@@ -140,6 +143,15 @@ class UploadIntake:
             logger.warning("object names no known upload; ignored", extra={"bucket": obj.bucket, "key": obj.key})
             return Outcome("ignored")
         assert upload_id is not None
+        reason = why_not_read(record, obj)
+        if reason is not None:
+            logger.warning("upload already read; object ignored", extra={"upload_id": upload_id, "reason": reason})
+            metrics.add_metric(name="UploadWritesIgnored", unit="Count", value=1)
+            self.store.note_ignored(
+                upload_id,
+                {"etag": obj.etag, "size": obj.size, "at": timeutil.local_iso(timeutil.now_ms()), "reason": reason},
+            )
+            return Outcome("ignored", upload_id, reason=reason)
         if obj.size is not None and obj.size > MAX_UPLOAD_BYTES:
             return self._fail(
                 upload_id,

@@ -9,7 +9,7 @@ from typing import Any
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
 from citybrain.core.dynamo import from_item, to_attr, to_item
-from citybrain.uploads.models import ObjectGone, ObjectSuperseded, S3Object
+from citybrain.uploads.models import IGNORED_WRITES_KEPT, ObjectGone, ObjectSuperseded, S3Object
 
 CHUNK_BYTES = 1 << 20  # what one read of the object's body returns
 NOTIFICATION_MEMORY_SECONDS = 7 * 86400  # longer than SQS keeps a message (4 days by default)
@@ -43,6 +43,25 @@ class DynamoUploadStore:
     def finish(self, upload_id: str, fields: dict[str, Any]) -> None:
         self._update(upload_id, fields, remove=() if "failure" in fields else ("failure",))
 
+    def note_ignored(self, upload_id: str, entry: dict[str, Any]) -> None:
+        """Append to the upload's ignored writes, up to IGNORED_WRITES_KEPT (later ones are only logged)."""
+        dynamodb = client("dynamodb")
+        try:
+            dynamodb.update_item(
+                TableName=self.table,
+                Key={"id": {"S": upload_id}},
+                UpdateExpression="SET ignored_writes = list_append(if_not_exists(ignored_writes, :none), :entry)",
+                ConditionExpression="attribute_exists(id) AND "
+                "(attribute_not_exists(ignored_writes) OR size(ignored_writes) < :kept)",
+                ExpressionAttributeValues={
+                    ":none": {"L": []},
+                    ":entry": {"L": [to_attr({k: v for k, v in entry.items() if v is not None})]},
+                    ":kept": {"N": str(IGNORED_WRITES_KEPT)},
+                },
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass
+
     def _update(self, upload_id: str, fields: dict[str, Any], remove: tuple[str, ...] = ()) -> None:
         values = {k: v for k, v in fields.items() if v is not None}
         names = {f"#a{i}": name for i, name in enumerate([*values, *remove])}
@@ -60,11 +79,16 @@ class DynamoUploadStore:
         )
 
 
-def presign_put(key: str, expires_in: int) -> str:
-    """A URL that lets its holder PUT exactly this key, until it expires."""
-    return client("s3").generate_presigned_url(
-        "put_object", Params={"Bucket": get_settings().uploads_bucket, "Key": key}, ExpiresIn=expires_in
-    )
+# The PutObject parameters behind the headers a presigned PUT may be signed with.
+_SIGNABLE_HEADERS = {"If-None-Match": "IfNoneMatch"}
+
+
+def presign_put(key: str, expires_in: int, headers: dict[str, str]) -> str:
+    """A URL that lets its holder PUT exactly this key, with exactly these headers
+    (signed, so a PUT without them is refused), until it expires."""
+    params = {"Bucket": get_settings().uploads_bucket, "Key": key}
+    params.update({_SIGNABLE_HEADERS[name]: value for name, value in headers.items()})
+    return client("s3").generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
 
 
 def open_object(obj: S3Object) -> Iterator[bytes]:
