@@ -12,15 +12,17 @@ STAGE ?= dev
 FN ?=
 EVENT ?=
 
-.PHONY: help venv up test unit integration e2e bench package deploy invoke lint openapi clean
+.PHONY: help venv up reset test unit integration e2e bench package deploy invoke lint openapi clean
 
 help:
-	@echo "make up        run City Brain locally (emulated AWS + API + triggers + demo district)"
+	@echo "make up        run City Brain locally (emulated AWS + API + triggers + demo district); it resumes the saved district"
+	@echo "make reset     forget the saved local district (CITYBRAIN_LOCAL_DIR, .local): the next make up starts empty"
 	@echo "make test      run lint, types and the whole test suite"
 	@echo "make lint      ruff (lint and format) and mypy only"
 	@echo "make bench     print the performance figures"
 	@echo "make package STAGE=prod   build the cloud artifact under build/"
 	@echo "make deploy STAGE=prod    package and deploy with CloudFormation"
+	@echo "make deploy STAGE=gov     the same, as a private API for the government extranet (README: The cloud)"
 	@echo "make invoke FN=process_readings EVENT=events/sqs-readings.json   run one handler on a sample event"
 	@echo "make openapi   regenerate docs/openapi.json from the routes and their models"
 
@@ -35,6 +37,10 @@ venv: $(VENV)/.installed
 
 up: venv
 	$(BIN)/python -m infra.local
+
+# What CITYBRAIN_FRESH=1 make up does first, without starting anything; refused while a stack runs on it.
+reset: venv
+	$(BIN)/python -m infra.local.state reset
 
 # Lint, types and the whole suite; the coverage of layers/ and functions/ by the in-process tests is printed last.
 test: lint

@@ -79,6 +79,8 @@ def _apply_what_cloudformation_ignored(template: dict, physical: dict[str, str],
             boto3.client("dynamodb").update_time_to_live(
                 TableName=physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"]
             )
+        if resource["Type"] == "AWS::S3::Bucket" and "ObjectLockConfiguration" in props:
+            _lock_bucket(physical[logical_id], props["ObjectLockConfiguration"], template.get("Parameters", {}))
         if resource["Type"] == "AWS::S3::Bucket" and "NotificationConfiguration" in props:
             queues = []
             for config in props["NotificationConfiguration"].get("QueueConfigurations", []):
@@ -86,3 +88,24 @@ def _apply_what_cloudformation_ignored(template: dict, physical: dict[str, str],
             boto3.client("s3").put_bucket_notification_configuration(
                 Bucket=physical[logical_id], NotificationConfiguration={"QueueConfigurations": queues}
             )
+
+
+def _lock_bucket(bucket: str, config: dict, parameters: dict) -> None:
+    """Object Lock, which moto's CloudFormation ignores: versioning, then the default retention
+    (its days a template parameter: locally the parameter's default)."""
+    retention = dict(config["Rule"]["DefaultRetention"])
+    for unit in ("Days", "Years"):
+        value = retention.get(unit)
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            retention[unit] = int(parameters[value["Ref"]]["Default"])
+    s3 = boto3.client("s3")
+    try:
+        if s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"].get("ObjectLockEnabled"):
+            return  # a stack provisioned before (a restart): the lock is set, and cannot be set twice
+    except s3.exceptions.ClientError:
+        pass
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object_lock_configuration(
+        Bucket=bucket,
+        ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": retention}},
+    )

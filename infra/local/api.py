@@ -37,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
 
         def log_request(self, code="-", size="-") -> None:
             status = getattr(code, "value", code)
-            # The demo's gateways report themselves once a minute; their requests show here only when they fail.
-            if self.headers.get("User-Agent", "").startswith(DEMO_AGENT) and str(status).startswith("2"):
+            # The demo's gateways report themselves once a minute; their requests show here only when they fail
+            # (a 409 is the demo finding its departments and devices there already: a resumed district).
+            if self.headers.get("User-Agent", "").startswith(DEMO_AGENT) and (
+                str(status).startswith("2") or str(status) == "409"
+            ):
                 return
             sys.stderr.write(f"{self.command} {self.path} -> {status}\n")
 

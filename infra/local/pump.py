@@ -7,6 +7,11 @@
   after maxReceiveCount receives (moto applies it on receive, as SQS does).
   The cloud retries after the queue's visibility timeout (minutes); locally a
   failed message is made visible again after CITYBRAIN_RETRY_DELAY_SECONDS.
+- a batch is received for IN_FLIGHT_SECONDS, renewed while its handler runs:
+  if the pump dies (or the emulator restarts from a snapshot taken while the
+  batch was out), the batch is back on the queue within seconds, not after the
+  queue's visibility timeout, and the supervisor's new pump delivers it again
+  (the handlers are idempotent: a redelivered reading is a duplicate).
 - every `schedule` handler: fired on its rate or cron expression, read on the
   district's local clock (Asia/Shanghai).
 
@@ -19,6 +24,7 @@ two invocations running at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -26,6 +32,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +42,8 @@ from infra.local.settings import watch_parent
 log = logging.getLogger("pump")
 MAX_RECEIVE = 10  # SQS returns at most 10 messages per ReceiveMessage
 WAIT_SECONDS = 1
+IN_FLIGHT_SECONDS = 10  # how long a received batch stays invisible without renewal
+RENEW_SECONDS = 3  # how often a batch whose handler still runs is renewed
 
 
 class Invoker:
@@ -111,6 +120,7 @@ class SqsTrigger:
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
                 WaitTimeSeconds=wait,
+                VisibilityTimeout=IN_FLIGHT_SECONDS,
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
@@ -128,7 +138,8 @@ class SqsTrigger:
         event = runtime.sqs_event(messages, self.queue_arn, self.region)
         started = time.monotonic()
         try:
-            response = self.invoke(self.name, event)
+            with self.in_flight(messages):
+                response = self.invoke(self.name, event)
         except Exception:
             log.error(
                 "%s raised on a batch of %d; all stay on the queue\n%s",
@@ -174,6 +185,38 @@ class SqsTrigger:
         else:
             self.report.add(len(messages), elapsed)
         return len(messages)
+
+    @contextlib.contextmanager
+    def in_flight(self, messages: list[dict[str, Any]]) -> Iterator[None]:
+        """Keep a batch invisible while its handler runs (a long report, a big upload)."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(RENEW_SECONDS):
+                for start in range(0, len(messages), MAX_RECEIVE):
+                    chunk = messages[start : start + MAX_RECEIVE]
+                    try:
+                        self.sqs.change_message_visibility_batch(
+                            QueueUrl=self.queue_url,
+                            Entries=[
+                                {
+                                    "Id": str(i),
+                                    "ReceiptHandle": m["ReceiptHandle"],
+                                    "VisibilityTimeout": IN_FLIGHT_SECONDS,
+                                }
+                                for i, m in enumerate(chunk)
+                            ],
+                        )
+                    except Exception as exc:  # the emulator restarting: the batch may come back; it is idempotent
+                        log.warning("%s: could not renew a batch in flight: %s", self.name, exc)
+
+        renewer = threading.Thread(target=renew, name=f"{self.name}-in-flight", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            renewer.join()
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

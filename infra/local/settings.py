@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,13 @@ def _int(name: str, default: int, low: int = 0, high: int = 65535) -> int:
     return value
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class LocalSettings:
     aws_port: int
@@ -41,6 +49,13 @@ class LocalSettings:
     local_dir: Path
     host: str = "127.0.0.1"
     demo_pace: int = 1  # the demo's clock runs this many times faster (readings, episodes)
+    fresh: bool = False  # forget the saved district and start empty
+    snapshot_seconds: int = 2  # how often the emulated AWS saves its state while it changes
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the emulated AWS keeps its snapshot."""
+        return self.local_dir / "aws"
 
     @classmethod
     def from_env(cls) -> LocalSettings:
@@ -49,10 +64,12 @@ class LocalSettings:
             api_port=_int("CITYBRAIN_API_PORT", 8000, 1),
             region=os.environ.get("AWS_DEFAULT_REGION") or "ap-east-1",
             admin_key=os.environ.get("CITYBRAIN_ADMIN_KEY") or None,
-            demo=os.environ.get("CITYBRAIN_DEMO", "1").strip().lower() not in ("0", "false", "no", "off"),
+            demo=_flag("CITYBRAIN_DEMO", True),
             retry_delay_seconds=_int("CITYBRAIN_RETRY_DELAY_SECONDS", 2, 0, 43200),
             local_dir=Path(os.environ.get("CITYBRAIN_LOCAL_DIR") or ROOT / ".local"),
             demo_pace=_int("CITYBRAIN_DEMO_PACE", 1, 1, 60),
+            fresh=_flag("CITYBRAIN_FRESH", False),
+            snapshot_seconds=_int("CITYBRAIN_SNAPSHOT_SECONDS", 2, 1, 3600),
         )
 
     @property
@@ -101,15 +118,21 @@ def stack_environment(stack_name: str = STACK_NAME) -> dict[str, str]:
     return {env_name(o["OutputKey"]): o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def watch_parent(stop: threading.Event | None = None, interval: float = 1.0) -> None:
+def watch_parent(
+    stop: threading.Event | None = None, interval: float = 1.0, on_orphaned: Callable[[], None] | None = None
+) -> None:
     """Exit when the process that started this one is gone, so a killed
-    `make up` never leaves servers holding its ports."""
+    `make up` never leaves servers holding its ports. With `on_orphaned`, call
+    that instead (the emulator stops as on SIGTERM: it saves its state first)."""
     parent = os.getppid()
 
     def watch() -> None:
         while not (stop and stop.is_set()):
             if os.getppid() != parent:
-                os._exit(0)
+                if on_orphaned is None:
+                    os._exit(0)
+                on_orphaned()
+                return
             threading.Event().wait(interval)
 
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()

@@ -167,7 +167,9 @@ class RunningStack:
             pytest.fail(f"the local stack did not stop within {STOP_SECONDS} s of SIGTERM\n{self.log_tail()}")
 
 
-def launch(workdir: Path, demo: bool, pace: int = 1) -> RunningStack:
+def launch(workdir: Path, demo: bool, pace: int = 1, settings: dict[str, str] | None = None) -> RunningStack:
+    """The stack on fresh ports, its state in workdir/local (a second launch on the same workdir resumes
+    it); `settings` adds or overrides CITYBRAIN_* variables."""
     aws_port, api_port = free_port(), free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CITYBRAIN_", "POWERTOOLS_"))}
@@ -183,10 +185,14 @@ def launch(workdir: Path, demo: bool, pace: int = 1) -> RunningStack:
             "CITYBRAIN_STRICT_RESPONSES": "1",
             "CITYBRAIN_LOCAL_DIR": str(workdir / "local"),
             "AWS_DEFAULT_REGION": REGION,
+            # Snapshots of the emulated state cost CPU that the other tests share; the tests of
+            # persistence itself (test_durable_stack) set their own interval.
+            "CITYBRAIN_SNAPSHOT_SECONDS": "10",
+            **(settings or {}),
         }
     )
     log_path = workdir / "stack.log"
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:  # appended: a restarted stack's log follows the first one's
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.local"],
             cwd=ROOT,
