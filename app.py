@@ -2,7 +2,20 @@
 
 from chalice import Chalice
 
-from functions import alerts, dashboard, departments, devices, exchange, http, readings, reports, uploads
+from functions import (
+    alerts,
+    audit,
+    cases,
+    dashboard,
+    departments,
+    devices,
+    exchange,
+    http,
+    readings,
+    reports,
+    safety,
+    uploads,
+)
 
 app = Chalice(app_name="citybrain")
 app.register_blueprint(http.api)
@@ -11,6 +24,9 @@ app.register_blueprint(devices.bp)
 app.register_blueprint(readings.bp)
 app.register_blueprint(uploads.bp)
 app.register_blueprint(exchange.bp)
+app.register_blueprint(audit.bp)
 app.register_blueprint(alerts.bp)
 app.register_blueprint(reports.bp)
 app.register_blueprint(dashboard.bp)
+app.register_blueprint(safety.bp)
+app.register_blueprint(cases.bp)

@@ -85,3 +85,47 @@ def dashboard_overview():
 
     principal(bp.current_request)  # any department: officials follow the whole district
     return respond(dashboard().overview())
+
+
+@route(
+    bp,
+    "/dashboard/safety",
+    methods=["GET"],
+    summary="The big-safety view page (大安全态势): the towns' map with risk points, open incidents, overdue "
+    "cases and on-time rates; it asks for an API key and reads GET /v1/safety/overview",
+    query="functions.request_models:DashboardPageQuery",
+    response=RESPONSES + "DashboardPage",
+    errors=(400,),
+    public=True,
+    content_type="text/html",
+)
+def safety_page():
+    from citybrain.dashboard.page import PAGE_HEADERS, SAFETY_PAGE, page
+
+    return respond(page(query(bp.current_request), SAFETY_PAGE), headers=PAGE_HEADERS)
+
+
+@route(
+    bp,
+    "/dashboard/safety.js",
+    methods=["GET"],
+    summary="The big-safety view page's script",
+    response=RESPONSES + "DashboardScript",
+    public=True,
+    content_type="text/javascript",
+)
+def safety_script():
+    return _asset("safety.js")
+
+
+@route(
+    bp,
+    "/dashboard/safety.css",
+    methods=["GET"],
+    summary="The big-safety view page's style sheet (beside the dashboard's)",
+    response=RESPONSES + "DashboardStylesheet",
+    public=True,
+    content_type="text/css",
+)
+def safety_stylesheet():
+    return _asset("safety.css")

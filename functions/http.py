@@ -87,7 +87,12 @@ def respond(body: Any, *, headers: dict[str, str] | None = None) -> Reply:
 def _send(body: Any, status: int, content_type: str = JSON_TYPE, headers: dict[str, str] | None = None) -> Response:
     # JSON of every kind (application/json, application/ld+json) is serialized; a page or
     # its script, style or icon (text/html, text/css, ...) is sent as the text it is.
-    text = body if isinstance(body, str) and not content_type.endswith("json") else None
+    # JSON Lines (application/x-ndjson) are text too.
+    text = (
+        body
+        if isinstance(body, str) and (content_type.endswith("ndjson") or not content_type.endswith("json"))
+        else None
+    )
     return Response(
         body=text if text is not None else json.dumps(body, ensure_ascii=False, default=str),
         status_code=status,

@@ -58,6 +58,39 @@ class AlertQuery(BaseModel):
     cursor: str | None = cursor()
 
 
+class RiskPointQuery(BaseModel):
+    town: Town | None = None
+    category: Literal["lifeline", "public_safety", "production_safety", "natural_disaster"] | None = None
+    level: Literal["major", "large", "general", "low"] | None = None
+    department: str | None = Field(default=None, description="the responsible department")
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class IncidentQuery(BaseModel):
+    status: Literal["open", "closed"] | None = None
+    town: Town | None = None
+    grade: Literal["I", "II", "III", "IV"] | None = None
+    limit: int = limit(50, 200)
+    cursor: str | None = cursor()
+
+
+class CaseQuery(BaseModel):
+    status: Literal["reported", "registered", "cancelled", "dispatched", "processing", "fed_back", "closed"] | None = (
+        None
+    )
+    town: Town | None = None
+    category: Literal["部件", "事件"] | None = None
+    limit: int = limit(50, 200)
+    cursor: str | None = cursor()
+
+
+class CaseStatsQuery(BaseModel):
+    from_: str | None = Field(default=None, alias="from", description=f"reported at or after; {INSTANT}")
+    to: str | None = Field(default=None, description=f"reported at or before; {INSTANT} (at most 366 days)")
+    department: str | None = Field(default=None, description="one department (a department may read only its own)")
+
+
 class ReportQuery(BaseModel):
     kind: Literal["hourly", "daily", "range"] | None = None
     date: str | None = Field(default=None, description="reports whose period touches this local date, YYYY-MM-DD")
@@ -125,6 +158,19 @@ class AuditQuery(BaseModel):
     to: str | None = Field(default=None, description=INSTANT)
     limit: int = limit(100, 1000)
     cursor: str | None = cursor()
+
+
+class AnchorQuery(BaseModel):
+    after_seq: int | None = Field(default=None, ge=0, description="anchors of entries after this seq")
+    limit: int = limit(100, 1000)
+    cursor: str | None = cursor()
+
+
+class AuditExportQuery(BaseModel):
+    from_seq: int = Field(default=1, ge=1, description="the first entry")
+    to_seq: int | None = Field(
+        default=None, ge=1, description="the last entry (default from_seq + 999; at most 1,000 entries per call)"
+    )
 
 
 class StatsQuery(BaseModel):

@@ -30,7 +30,9 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         # the presigned PUT a gateway uploads with is signed by this role
         "UploadsBucket/uploads/*": ["s3:PutObject"],
         "ReadingsQueue": ["sqs:SendMessage"],
-        # exchange: a dataset, its index entry and generation change in one transaction (Put/Update);
+        # exchange: every audited change commits in ONE transaction with its audit entry and counters
+        # (a transaction needs PutItem/UpdateItem on each table it writes): a dataset, its index entry
+        # and generation change together (Put/Update);
         # loads take a lease and a version number (UpdateItem), search reads the index (Query) and a page's metadata
         "DatasetsTable": [
             "dynamodb:GetItem",
@@ -39,7 +41,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
             "dynamodb:Query",
             "dynamodb:BatchGetItem",
         ],
-        # records: upsert in batches after reading the stored checksums; pulls page through the shards
+        # records: staged in batches under the load's version after reading the stored rows (visible once
+        # the version commits with its audit entry); pulls page through the shards
         "RecordsTable": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:GetItem", "dynamodb:Query"],
         # a decision moves the request and issues the grant in one transaction; inboxes query the indexes
         "AccessRequestsTable": [
@@ -56,8 +59,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
             "dynamodb:Query",
             "dynamodb:Scan",
         ],
-        # the audit chain: conditional Put of the next entry, Query for the head, the views and verify
-        # (never Update/Delete)
+        # the audit chain: conditional Put of the next entry (alone, or in the transaction of its action),
+        # Query for the head, the views and verify (never Update/Delete)
         "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
         "ExchangeStatsTable": ["dynamodb:UpdateItem", "dynamodb:Query"],
         # alerts: listed through their indexes, read by id; acknowledge/resolve write the alert, its
@@ -75,6 +78,21 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "ReportsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:Query"],
         "ReportsQueue": ["sqs:SendMessage"],
         "ReportsBucket/reports/*": ["s3:GetObject"],
+        # the risk registry: registered (conditional Put), replaced at a version, read, listed by a filtered scan
+        "RiskPointsTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan"],
+        # incidents read and listed (opened-index); closed by people (a transaction's Put) and announced
+        "IncidentsTable": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
+        "SafetyTopic": ["sns:Publish"],
+        # cases: reported (conditional Put), moved at a version (Put), read, listed (reported-index); the
+        # big-safety view reads the open ones (open-index) and those reported in its window (Query)
+        "CasesTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+        # the audit chain's anchors: the admin anchors the head now (a conditional Put of a new key; the
+        # bucket's Object Lock keeps every version), lists them and reads them for verify; the incremental
+        # verification's checkpoint and the full re-verifications' records; the queue of those jobs
+        "AnchorsBucket/anchors/*": ["s3:PutObject", "s3:GetObject"],
+        "AnchorsBucket": ["s3:ListBucket"],
+        "AuditVerificationsTable": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        "AuditVerificationsQueue": ["sqs:SendMessage"],
     },
     "process_readings": {
         # one transaction writes the readings, their rollups and the device's latest state
@@ -110,7 +128,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         # version (UpdateItem, and a transaction of Put + Update); the records upserted as by the records API
         "DatasetsTable": ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"],
         "RecordsTable": ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"],
-        # the load is audited (conditional Put of the next entry, Query for the head) and counted
+        # the load's version commits in one transaction with its audit entry (conditional Put of the next
+        # entry, Query for the head) and the counters (UpdateItem)
         "AuditTable": ["dynamodb:PutItem", "dynamodb:Query"],
         "ExchangeStatsTable": ["dynamodb:UpdateItem"],
     },
@@ -146,6 +165,40 @@ ACCESS: dict[str, dict[str, list[str]]] = {
     "daily_report": {
         "ReportsTable": ["dynamodb:PutItem", "dynamodb:DeleteItem"],
         "ReportsQueue": ["sqs:SendMessage"],
+    },
+    # every 5 minutes: the chain's head (Query) anchored as a new object in the Object Lock bucket;
+    # it may only add anchors (no delete, and the lock keeps every version for the retention)
+    "anchor_audit_chain": {
+        "AuditTable": ["dynamodb:Query"],
+        "AnchorsBucket/anchors/*": ["s3:PutObject", "s3:GetObject"],
+        "AnchorsBucket": ["s3:ListBucket"],
+        # the hint of the newest anchor's seq (where listing starts; the bucket stays the truth)
+        "AuditVerificationsTable": ["dynamodb:GetItem", "dynamodb:PutItem"],
+    },
+    # a full re-verification walks the whole chain against every anchor, a slice per message, saving its
+    # progress in its record and queueing the next slice
+    "verify_audit_chain": {
+        "AuditTable": ["dynamodb:Query"],
+        "AnchorsBucket/anchors/*": ["s3:GetObject"],
+        "AnchorsBucket": ["s3:ListBucket"],
+        "AuditVerificationsTable": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        "AuditVerificationsQueue": ["sqs:SendMessage"],
+    },
+    # fusion: an alert's device and the risk points bound to it; the incident and its slots read
+    # (BatchGetItem, GetItem) and moved in one transaction (Put); new incidents and grades announced
+    "fuse_alerts": {
+        "DevicesTable": ["dynamodb:BatchGetItem"],
+        "RiskPointsTable": ["dynamodb:Scan"],
+        "IncidentsTable": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+        "SafetyTopic": ["sns:Publish"],
+        # cases: reported (conditional Put), moved at a version (Put), read, listed and evaluated (Query)
+        "CasesTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+    },
+    # the open cases (sparse open-index) checked against their deadlines; overdue steps marked at a
+    # version and announced for supervision
+    "check_overdue_cases": {
+        "CasesTable": ["dynamodb:Query", "dynamodb:PutItem"],
+        "SupervisionTopic": ["sns:Publish"],
     },
     "retry_alert_notifications": {
         # the outbox-index lists notifications still waiting; each is deleted once published

@@ -39,6 +39,7 @@ from infra.permissions import ACCESS, LOG_WRITER, QUEUE_CONSUMER
 from infra.queues import queue_logical_id, queue_name_of
 
 RESOURCES = Path(__file__).with_name("resources.json")
+CHALICE_CONFIG = Path(__file__).resolve().parents[1] / "chalice.json"
 ALARMS_TOPIC = "OpsAlarmsTopic"
 # Cybersecurity Law of the PRC, art. 21: network logs are kept at least six months.
 LOG_RETENTION_DAYS = 180
@@ -229,8 +230,139 @@ def alarms(functions: list[Function], resources: dict[str, Any]) -> dict[str, An
     return out
 
 
+# -- the government network --------------------------------------------------
+# A stage whose API Chalice makes PRIVATE (chalice.json: api_gateway_endpoint_type) is
+# reached over the government extranet (政务外网) through VPC endpoints the operator
+# names at deploy time, never from the internet: its API admits only the execute-api
+# interface endpoint, its buckets only the S3 endpoint.
+API_ENDPOINT_PARAMETER = "ApiVpcEndpointId"
+S3_ENDPOINT_PARAMETER = "S3VpcEndpointId"
+VPC_ENDPOINT_ID = "^vpce-[0-9a-f]{8,17}$"
+# The object and listing actions a bucket policy holds to the endpoint. Configuring
+# the bucket is left out: CloudFormation's updates of it come from no endpoint.
+BUCKET_DATA_ACTIONS = [
+    "s3:GetObject*",
+    "s3:PutObject*",
+    "s3:DeleteObject*",
+    "s3:ListBucket*",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+    "s3:RestoreObject",
+]
+
+
+def stage_config(stage: str | None) -> dict[str, Any]:
+    """chalice.json's settings for a stage, the stage's own over the top level's."""
+    config = json.loads(CHALICE_CONFIG.read_text())
+    top = {k: v for k, v in config.items() if k not in ("stages", "lambda_functions")}
+    return {**top, **config.get("stages", {}).get(stage or "", {})}
+
+
+def is_private(stage: str | None) -> bool:
+    return stage_config(stage).get("api_gateway_endpoint_type") == "PRIVATE"
+
+
+def api_policy() -> dict[str, Any]:
+    """The private API's resource policy: invoked through the extranet's endpoint, and only so.
+    `execute-api:/*` is API Gateway's own name for every method of this API, in any partition."""
+    endpoint = {"Ref": API_ENDPOINT_PARAMETER}
+    invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "NotThroughTheExtranetEndpoint", "Effect": "Deny", **invoke}
+            | {"Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint}}},
+            {"Sid": "ThroughTheExtranetEndpoint", "Effect": "Allow", **invoke}
+            | {"Condition": {"StringEquals": {"aws:SourceVpce": endpoint}}},
+        ],
+    }
+
+
+def bucket_policy(bucket: str, functions: list[Function]) -> dict[str, Any]:
+    """Objects of the bucket are read and written through the extranet's S3 endpoint.
+
+    Two exceptions keep the platform working, each no wider than it must be: the
+    roles of the functions that permissions.py lets use the bucket reach it from
+    Lambda's network (their own policies still bound what they do), but a URL one of
+    them presigns (an upload PUT, a report link: what departments and officials
+    hold) is accepted only through the endpoint."""
+    endpoint = {"Ref": S3_ENDPOINT_PARAMETER}
+    resources = [{"Fn::GetAtt": [bucket, "Arn"]}, {"Fn::Sub": f"${{{bucket}.Arn}}/*"}]
+    roles = [
+        {"Fn::GetAtt": [function.role_id, "Arn"]}
+        for function in functions
+        if any(target.partition("/")[0] == bucket for target in ACCESS.get(function.name, {}))
+    ]
+    outside: dict[str, Any] = {"StringNotEquals": {"aws:sourceVpce": endpoint}}
+    if roles:
+        outside["ArnNotEquals"] = {"aws:PrincipalArn": roles}
+    deny = {"Effect": "Deny", "Principal": "*", "Action": BUCKET_DATA_ACTIONS, "Resource": resources}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "OnlyThroughTheExtranetEndpoint", **deny, "Condition": outside},
+            {
+                "Sid": "PresignedOnlyThroughTheExtranetEndpoint",
+                **deny,
+                "Condition": {
+                    "StringEquals": {"s3:authType": "REST-QUERY-STRING"},
+                    "StringNotEquals": {"aws:sourceVpce": endpoint},
+                },
+            },
+        ],
+    }
+
+
+def government_network(stage: str | None, functions: list[Function], resources: dict[str, Any]) -> dict[str, Any]:
+    """Parameters, resources and outputs that make a PRIVATE stage's API and buckets extranet-only."""
+    api_stage = stage_config(stage).get("api_gateway_stage", "api")
+    merged: dict[str, Any] = {
+        # Chalice writes EndpointConfiguration as the bare type and a policy naming
+        # api_gateway_endpoint_vpce literally; the endpoint is a parameter here instead.
+        "RestAPI": {
+            "Properties": {
+                "EndpointConfiguration": {"Type": "PRIVATE", "VPCEndpointIds": [{"Ref": API_ENDPOINT_PARAMETER}]},
+                "DefinitionBody": {"x-amazon-apigateway-policy": api_policy()},
+            }
+        }
+    }
+    for logical_id, resource in resources.items():
+        if resource["Type"] == "AWS::S3::Bucket":
+            merged[f"{logical_id}Policy"] = {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"Bucket": {"Ref": logical_id}, "PolicyDocument": bucket_policy(logical_id, functions)},
+            }
+    return {
+        "Parameters": {
+            API_ENDPOINT_PARAMETER: {
+                "Type": "String",
+                "AllowedPattern": VPC_ENDPOINT_ID,
+                "Description": "The VPC interface endpoint (execute-api) the government extranet reaches the API "
+                "through; the private API admits no other caller.",
+            },
+            S3_ENDPOINT_PARAMETER: {
+                "Type": "String",
+                "AllowedPattern": VPC_ENDPOINT_ID,
+                "Description": "The VPC endpoint for S3 the extranet reaches the buckets through (presigned uploads, "
+                "report links); the buckets admit objects' reads and writes through no other way.",
+            },
+        },
+        "Resources": merged,
+        "Outputs": {
+            # The API's name on the endpoint (resolvable wherever the endpoint is, without private DNS).
+            "ExtranetEndpointURL": {
+                "Value": {
+                    "Fn::Sub": f"https://${{RestAPI}}-${{{API_ENDPOINT_PARAMETER}}}.execute-api.${{AWS::Region}}"
+                    f".${{AWS::URLSuffix}}/{api_stage}/"
+                }
+            }
+        },
+    }
+
+
 # -- the template ------------------------------------------------------------
-def build(functions: list[Function] | None = None) -> dict[str, Any]:
+def build(functions: list[Function] | None = None, stage: str | None = None) -> dict[str, Any]:
+    """The merge template for `stage` (chalice.json's stage settings decide a private API)."""
     functions = app_functions() if functions is None else functions
     data = load_resources()
     resources: dict[str, Any] = data["Resources"]
@@ -287,20 +419,24 @@ def build(functions: list[Function] | None = None) -> dict[str, Any]:
         "Properties": {"TopicArn": {"Ref": ALARMS_TOPIC}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
     }
     merged.update(alarms(functions, resources))
+    network = government_network(stage, functions, resources) if is_private(stage) else {}
+    merged.update(network.get("Resources", {}))
 
     return {
         "Parameters": {
+            **data.get("Parameters", {}),  # the operator's settings of the data resources (AnchorRetentionDays)
             "AlarmEmail": {
                 "Type": "String",
                 "Default": "",
                 "Description": (
                     "Address that receives operations alarms (dead-letter queues, function errors); empty for none."
                 ),
-            }
+            },
+            **network.get("Parameters", {}),
         },
         "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
         "Resources": merged,
-        "Outputs": {**outputs, ALARMS_TOPIC: {"Value": {"Ref": ALARMS_TOPIC}}},
+        "Outputs": {**outputs, ALARMS_TOPIC: {"Value": {"Ref": ALARMS_TOPIC}}, **network.get("Outputs", {})},
     }
 
 
@@ -338,6 +474,15 @@ def write_chalice_policy(path: Path) -> None:
     path.write_text(json.dumps({"Version": "2012-10-17", "Statement": []}, indent=2) + "\n")
 
 
+def write_api_policy(chalice_dir: Path, stage: str) -> None:
+    """Chalice packages a PRIVATE API only with a resource policy file (api_gateway_policy_file,
+    read from .chalice/); it gets the same policy the merge template sets, endpoint parameter and all."""
+    name = stage_config(stage).get("api_gateway_policy_file")
+    if is_private(stage) and name:
+        chalice_dir.mkdir(parents=True, exist_ok=True)
+        (chalice_dir / name).write_text(json.dumps(api_policy(), indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.template", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -351,9 +496,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "write":
             args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(build(), indent=2, ensure_ascii=False) + "\n")
+            args.out.write_text(json.dumps(build(stage=args.stage), indent=2, ensure_ascii=False) + "\n")
             if args.chalice_dir:
                 write_chalice_policy(args.chalice_dir / f"policy-{args.stage}.json")
+                write_api_policy(args.chalice_dir, args.stage)
             return 0
         problems = check(json.loads(args.template.read_text()))
     except TemplateError as exc:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from citybrain.core.timeutil import LOCAL_TZ, local_iso, now_ms
+from infra.local.safety_demo import DutyOfficer, seed_safety_demo
 from infra.local.settings import DEMO_AGENT
 
 DEPARTMENTS = [
@@ -96,6 +97,7 @@ TOWNS = [
     ("jj", "九江镇", (22.879, 113.027), ("九江大道", "沙口路"), ("西江大堤九江段", 5.6, 7.2), ("九江大桥", "housing")),
 ]
 
+FIRST_FLOOD_GAUGE = "jj-water-01"
 INTERVALS = {"traffic_flow": 10, "noise": 15, "air_quality": 30, "water_level": 30, "structure": 60}
 GATEWAY_SECONDS = 5.0  # each department's gateway sends what its sensors measured since the last send
 
@@ -244,6 +246,7 @@ class Episode:
     hold_ms: int
     fall_ms: int
     peak: float  # PM2.5 in µg/m³, or metres above the warning level
+    town: str = ""  # a flood jams the roads of its town
 
     @property
     def end_ms(self) -> int:
@@ -274,6 +277,10 @@ class Simulator:
         value = self.drift[key] * 0.98 + self.rng.gauss(0, step)
         self.drift[key] = max(-limit, min(limit, value))
         return self.drift[key]
+
+    def _flooded(self, town: str, t: int) -> float:
+        """How far into a flood of its town a road is (0 when there is none)."""
+        return max((e.weight(t) for e in self.episodes if e.kind == "flood" and e.town == town), default=0.0)
 
     def _episode(self, kind: str, device_id: str, t: int) -> tuple[float, float]:
         for episode in self.episodes:
@@ -318,6 +325,8 @@ class Simulator:
         load = max(0.01, traffic_share(moment) * (1 + self.rng.gauss(0, 0.07)) * min(p["scale"], 1.05))
         speed = p["free_speed"] * max(0.12, 1 - 0.8 * min(load, 1.2) ** 4) * (1 + self.rng.gauss(0, 0.04))
         occupancy = min(0.95, 0.02 + 0.3 * load**1.6)
+        if self._flooded(d.town, t) > 0.5:  # water on the road: traffic crawls, the road fills up
+            speed, occupancy = min(speed, 8 + self.rng.uniform(0, 4)), max(occupancy, 0.85)
         return {
             "intensity": int(p["capacity"] * load),
             "occupancy": round(occupancy, 3),
@@ -343,14 +352,22 @@ class Simulator:
         p = d.params
         thermal = math.sin(2 * math.pi * (hour - 9) / 24)  # sun-warmed faces lean a little
         return {
-            "tilt": round(p["tilt"] + 0.01 * thermal + self.rng.gauss(0, 0.002), 4),
-            "crackWidth": round(p["crack"] + 0.01 * thermal + self.rng.gauss(0, 0.003), 3),
-            "settlement": round(p["settlement"] + self._walk(d.id, 0.02, 0.5), 2),
+            # An inclinometer resolves about 0.0005°, a crack meter 0.001 mm: noise well under the
+            # rules' rate limits (0.1°/h, 0.2 mm/h at one reading a minute), as on a sound structure.
+            "tilt": round(p["tilt"] + 0.01 * thermal + self.rng.gauss(0, 0.0003), 4),
+            "crackWidth": round(p["crack"] + 0.01 * thermal + self.rng.gauss(0, 0.0005), 4),
+            "settlement": round(p["settlement"] + self._walk(d.id, 0.003, 0.5), 2),
         }
 
 
 def plan_episode(
-    kind: str, devices: list[DemoDevice], start_ms: int, rng: random.Random, pace: int = 1, severe: bool = False
+    kind: str,
+    devices: list[DemoDevice],
+    start_ms: int,
+    rng: random.Random,
+    pace: int = 1,
+    severe: bool = False,
+    device_id: str | None = None,
 ) -> Episode:
     """`pace` shortens the episode's minutes. A severe pollution episode peaks at PM2.5
     280-350 µg/m³ (AQI over 300) after the longest rise, so that its readings pass through
@@ -368,7 +385,8 @@ def plan_episode(
             rng.randint(3, 5) * minute,
             rng.uniform(280, 350) if severe else rng.uniform(150, 350),
         )
-    device = rng.choice([d for d in devices if d.type == "water_level"])
+    gauges = [d for d in devices if d.type == "water_level"]
+    device = next((d for d in gauges if d.id == device_id), None) or rng.choice(gauges)
     return Episode(
         kind,
         device.id,
@@ -377,6 +395,7 @@ def plan_episode(
         rng.randint(2, 4) * minute,
         rng.randint(5, 8) * minute,
         rng.uniform(0.15, 0.6),
+        device.town,
     )
 
 
@@ -422,9 +441,10 @@ class DemoDistrict:
             saved = json.loads(self.keys_file.read_text())
         except (OSError, ValueError):
             return {}
-        if saved.get("api") != self.api:
-            return {}
         return {k: v["api_key"] for k, v in saved.get("departments", {}).items()}
+
+    def _usable(self, key: str) -> bool:
+        return self._call("GET", "/v1/departments", key).status_code == 200
 
     def set_up(self) -> None:
         """Departments and devices; safe to run again on the same emulated AWS."""
@@ -435,11 +455,16 @@ class DemoDistrict:
                 self.keys[department["id"]] = response.json()["api_key"]
             elif response.status_code == 409:
                 key = saved.get(department["id"])
-                usable = key and self._call("GET", "/v1/departments", key).status_code == 200
                 # A key is shown only once; without it the data bureau's key may send for any device.
-                self.keys[department["id"]] = key if key and usable else self.admin_key
+                self.keys[department["id"]] = key if key and self._usable(key) else self.admin_key
             else:
                 raise RuntimeError(f"creating department {department['id']}: {response.status_code} {response.text}")
+        from infra.local.exchange_demo import EXCHANGE_DEPARTMENTS, seed_exchange_demo
+
+        for department in EXCHANGE_DEPARTMENTS:  # a resumed district: their keys are kept, not lost from the file
+            key = saved.get(department["id"])
+            if key and self._usable(key):
+                self.keys[department["id"]] = key
         created = 0
         for device in self.devices:
             response = self._call("POST", "/v1/devices", self.keys[device.owner], device.registration())
@@ -447,9 +472,8 @@ class DemoDistrict:
                 created += 1
             elif response.status_code != 409:
                 raise RuntimeError(f"registering {device.id}: {response.status_code} {response.text}")
-        from infra.local.exchange_demo import seed_exchange_demo
-
         exchange = seed_exchange_demo(self._call, self.keys, self.admin_key, say=self.say)
+        seed_safety_demo(self._call, self.keys, self.admin_key, say=self.say)
         self._save_keys()
         towns = len({d.town for d in self.devices})
         rate = sum(self.pace / INTERVALS[d.type] for d in self.devices)
@@ -480,17 +504,34 @@ class DemoDistrict:
         """Every few seconds each department's gateway posts what its sensors measured."""
         start = now_ms()
         minute = 60_000 // self.pace
-        step = {kind: seconds * 1000 // self.pace for kind, seconds in INTERVALS.items()}  # ms between readings
+        # ms between readings; structures move by the hour, so theirs keep real time (a quickened
+        # feed would turn their sensor noise into rates of change no sound structure has)
+        step = {
+            kind: seconds * 1000 // (1 if kind == "structure" else self.pace) for kind, seconds in INTERVALS.items()
+        }
         due = {d.id: start + int(self.rng.uniform(0, step[d.type])) for d in self.devices}
         next_episode = {"pollution": start + 3 * minute, "flood": start + 6 * minute}
         severe = {"pollution"} if self.pace > 1 else set()  # the first one of a quickened demo (see above)
+        # The first flood rises at 九江's 西江 embankment, a risk point: its roads jam, and the two domains
+        # fuse into one incident that the command centre's duty officer takes through its case.
+        first_flood: str | None = FIRST_FLOOD_GAUGE
+        duty = DutyOfficer(self._call, self.keys, self.say, self.pace)
+        next_duty = time.monotonic()
         sent = rejected = 0
         last_report = time.monotonic()
         while not stop.wait(max(1.0, GATEWAY_SECONDS / self.pace)):
             now = now_ms()
+            if time.monotonic() >= next_duty:
+                next_duty = time.monotonic() + duty.every
+                try:
+                    duty.round()
+                except Exception as exc:  # the API restarting: the next round goes on
+                    self.say(f"duty officer: {exc}")
             for kind, at in next_episode.items():
                 if now >= at:
-                    self._start_episode(kind, now, kind in severe)
+                    self._start_episode(kind, now, kind in severe, first_flood if kind == "flood" else None)
+                    if kind == "flood":
+                        first_flood = None
                     severe.discard(kind)
                     next_episode[kind] = now + self.rng.randint(20, 45) * minute
             self.simulator.episodes = [e for e in self.simulator.episodes if e.end_ms > now]
@@ -529,8 +570,8 @@ class DemoDistrict:
                 sent = rejected = 0
                 last_report = time.monotonic()
 
-    def _start_episode(self, kind: str, now: int, severe: bool = False) -> None:
-        episode = plan_episode(kind, self.devices, now, self.rng, self.pace, severe)
+    def _start_episode(self, kind: str, now: int, severe: bool = False, device_id: str | None = None) -> None:
+        episode = plan_episode(kind, self.devices, now, self.rng, self.pace, severe, device_id)
         self.simulator.episodes.append(episode)
         device = next(d for d in self.devices if d.id == episode.device_id)
         seconds = (episode.end_ms - episode.start_ms) // 1000

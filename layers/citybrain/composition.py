@@ -8,15 +8,20 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     from citybrain.alerts.service import AlertService
+    from citybrain.cases.service import Cases
     from citybrain.dashboard.service import Dashboard
     from citybrain.departments.models import Principal
     from citybrain.departments.service import Departments
+    from citybrain.exchange.anchors import ChainAnchors
     from citybrain.exchange.audit import RequestFacts
     from citybrain.exchange.service import Exchange
     from citybrain.reports.service import Reports
+    from citybrain.safety.fusion import Incidents
+    from citybrain.safety.overview import SafetyOverview
+    from citybrain.safety.risk_points import RiskPoints
     from citybrain.sensing.devices import Devices
     from citybrain.sensing.ingest import ReadingIngest
     from citybrain.sensing.pipeline import ReadingPipeline
@@ -97,12 +102,23 @@ def exchange() -> Exchange:
     from citybrain.exchange.stats import ExchangeStats
     from citybrain.exchange.stats_store import DynamoStatsStore
 
-    audit = AuditLog(DynamoAuditStore())
     stats = ExchangeStats(DynamoStatsStore())
-    catalog = Catalog(DynamoCatalogStore(), audit, stats.count)
-    access = Access(catalog, DynamoAccessStore(), audit, stats.count)
-    records = Records(catalog, access, DynamoRecordStore(), audit, RejectionStore().record, stats.count)
+    # The statistics are counted in each audit entry's own transaction.
+    audit = AuditLog(DynamoAuditStore(), stats.writes)
+    catalog = Catalog(DynamoCatalogStore(), audit)
+    access = Access(catalog, DynamoAccessStore(), audit)
+    records = Records(catalog, access, DynamoRecordStore(), audit, RejectionStore().record)
     return Exchange(catalog, access, records, audit, stats)
+
+
+@functools.cache
+def chain_anchors() -> ChainAnchors:
+    """The audit chain's anchors (S3 Object Lock), its incremental verification and re-verification jobs."""
+    from citybrain.exchange.anchor_store import DynamoVerificationStore, S3AnchorStore, SqsVerificationQueue
+    from citybrain.exchange.anchors import ChainAnchors
+    from citybrain.exchange.audit_store import DynamoAuditStore
+
+    return ChainAnchors(DynamoAuditStore(), S3AnchorStore(), DynamoVerificationStore(), SqsVerificationQueue())
 
 
 @functools.cache
@@ -163,10 +179,15 @@ def reset() -> None:
         reading_pipeline,
         alert_service,
         exchange,
+        chain_anchors,
         uploads,
         upload_intake,
         reports,
+        risk_points,
+        incidents,
+        cases,
         dashboard,
+        safety_overview,
     ):
         factory.cache_clear()
 
@@ -224,3 +245,102 @@ def dashboard() -> Dashboard:
     from citybrain.sensing.reading_store import DynamoReadingStore
 
     return Dashboard(DynamoDeviceStore(), DynamoReadingStore(), AlertStore(), DynamoStatsStore(), departments())
+
+
+class _RiskPointState:
+    """A risk point's state, from sensing's latest states, the alerts' active index and the
+    incidents (the point's slot names its incident)."""
+
+    def __init__(self) -> None:
+        from citybrain.alerts.store import AlertStore
+        from citybrain.sensing.reading_store import DynamoReadingStore
+
+        self.readings = DynamoReadingStore()
+        self.alerts = AlertStore()
+
+    def latest(self, device_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return self.readings.states(device_ids) if device_ids else {}
+
+    def active_alerts(self, device_ids: list[str]) -> list[dict[str, Any]]:
+        from citybrain.alerts.service import shown
+
+        wanted = set(device_ids)
+        return [shown(a, history=False) for a in self.alerts.active_alerts() if a["device_id"] in wanted]
+
+    def open_incident(self, point_id: str) -> dict[str, Any] | None:
+        return incidents().open_incident_of(point_id)
+
+
+@functools.cache
+def risk_points() -> RiskPoints:
+    from citybrain.safety.risk_point_store import DynamoRiskPointStore
+    from citybrain.safety.risk_points import RiskPoints
+
+    return RiskPoints(DynamoRiskPointStore(), devices(), _RiskPointState(), departments().exists)
+
+
+@functools.cache
+def incidents() -> Incidents:
+    from citybrain.core.config import get_settings
+    from citybrain.safety.fusion import Incidents
+    from citybrain.safety.incident_store import DynamoIncidentStore
+    from citybrain.safety.notifications import SnsSafetyPublisher
+    from citybrain.safety.risk_point_store import DynamoRiskPointStore
+
+    settings = get_settings()
+    return Incidents(
+        DynamoIncidentStore(),
+        DynamoRiskPointStore(),
+        SnsSafetyPublisher(),
+        devices(),
+        settings.incident_window_minutes,
+        _command_centre(),
+    )
+
+
+@functools.cache
+def cases() -> Cases:
+    from citybrain.cases.notifications import SnsSupervision
+    from citybrain.cases.service import Cases
+    from citybrain.cases.store import DynamoCaseStore
+
+    def incident_of(incident_id: str) -> dict[str, Any] | None:
+        return incidents().store.get(incident_id) if incident_id.startswith("inc-") else None
+
+    def alert_exists(alert_id: str) -> bool:
+        return alert_service().store.get(alert_id) is not None
+
+    def open_incident(principal: Principal, facts: Mapping[str, Any]) -> dict[str, Any]:
+        from citybrain.safety.incidents import IncidentIn
+
+        fields = {k: v for k, v in facts.items() if k != "case_id"}
+        return incidents().report(principal, IncidentIn.model_validate(fields), "case", facts["case_id"])
+
+    return Cases(
+        DynamoCaseStore(),
+        SnsSupervision(),
+        departments().exists,
+        incident_of,
+        alert_exists,
+        open_incident,
+        _command_centre(),
+    )
+
+
+@functools.cache
+def safety_overview() -> SafetyOverview:
+    """The big-safety view: the registry's listing, the incidents service's listing of the open
+    ones, the alerts' active index, the open cases' index and the cases reported in a window."""
+    from citybrain.alerts.store import AlertStore
+    from citybrain.cases.store import DynamoCaseStore
+    from citybrain.safety.overview import SafetyOverview
+    from citybrain.safety.risk_point_store import DynamoRiskPointStore
+
+    return SafetyOverview(DynamoRiskPointStore(), incidents(), AlertStore(), DynamoCaseStore(), departments())
+
+
+def _command_centre() -> frozenset[str]:
+    """The departments that act as the command centre beside the data bureau."""
+    from citybrain.core.config import get_settings
+
+    return frozenset(d.strip() for d in get_settings().command_centre.split(",") if d.strip())

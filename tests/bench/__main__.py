@@ -241,6 +241,18 @@ def report_figures() -> dict:
     return figures
 
 
+def safety_figures() -> dict:
+    """(10); `python -m tests.bench safety` prints it alone."""
+    from tests.bench import safety
+
+    return {
+        "(10) big safety: AWS requests added to storing readings, and per fused alert": {
+            **safety.readings_without_alerts(),
+            **safety.fused_alerts(),
+        }
+    }
+
+
 def show(figures: dict) -> None:
     for name, values in sorted(figures.items()):
         print(name)
@@ -252,11 +264,12 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests.bench import exchange, upload_memory
 
-    if sys.argv[1:] not in ([], ["reports"]):
-        sys.exit("usage: python -m tests.bench [reports]")
-    if sys.argv[1:] == ["reports"]:
+    only = {"reports": report_figures, "safety": safety_figures}
+    if sys.argv[1:] and (len(sys.argv) != 2 or sys.argv[1] not in only):
+        sys.exit("usage: python -m tests.bench [reports|safety]")
+    if sys.argv[1:]:
         with emulated_aws():
-            show(report_figures())
+            show(only[sys.argv[1]]())
         return
     figures = {"(1) cold start": cold_start(), "(5) rule evaluation per reading (air, AQI)": rule_cpu()}
     with emulated_aws():
@@ -269,6 +282,8 @@ def main() -> None:
             Path(tempfile.mkdtemp(prefix="citybrain-bench-"))
         )
         figures.update(report_figures())
+        reset_caches()
+        figures.update(safety_figures())
         reset_caches()
         figures["(7) catalog search, 100 vs 10,000 datasets"] = exchange.catalog_search()
         reset_caches()

@@ -108,6 +108,33 @@ BODY_ROUTES = [
     ("POST", "/v1/alerts/no-such-alert/resolve", "env", {"note": "已处置"}, "note"),
     ("DELETE", "/v1/grants/no-such-grant", "env", {"reason": "停止共享"}, "reason"),
     ("POST", "/v1/reports", "env", {"kind": "daily", "date": "2026-11-26", "town": "九江镇"}, "date"),
+    (
+        "POST",
+        "/v1/risk-points",
+        "env",
+        {
+            "name": "九江大桥",
+            "category": "lifeline",
+            "kind": "桥梁",
+            "town": "九江镇",
+            "location": {"lat": 22.84, "lon": 113.04},
+            "risk_level": "major",
+        },
+        "name",
+    ),
+    (
+        "POST",
+        "/v1/cases",
+        "env",
+        {
+            "category": "部件",
+            "subcategory": "井盖缺失",
+            "description": "井盖缺失",
+            "town": "桂城街道",
+            "location": {"lat": 23.03, "lon": 113.14},
+        },
+        "subcategory",
+    ),
 ]
 
 
@@ -350,8 +377,12 @@ CURSOR_ROUTES = [
     ("/v1/access-requests", "env"),
     ("/v1/grants", "env"),
     ("/v1/audit", "env"),
+    ("/v1/audit/anchors", "env"),
     ("/v1/catalog.jsonld", "env"),
     ("/v1/reports", "env"),
+    ("/v1/risk-points", "env"),
+    ("/v1/incidents", "env"),
+    ("/v1/cases", "env"),
 ]
 FORGED = [
     _forged({"a": 1}),
@@ -379,4 +410,31 @@ def test_forged_cursors_are_a_400(api, district, path, who):
     for cursor in FORGED:
         response = call(api, "GET", path, district[who], cursor=cursor)
         assert_refused(response, 400, "cursor")
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from_seq": "0"}, "from_seq"),
+        ({"from_seq": "-1"}, "from_seq"),
+        ({"from_seq": "1.5"}, "from_seq"),
+        ({"from_seq": "٣"}, "from_seq"),
+        ({"from_seq": "1" * 40}, "from_seq"),
+        ({"to_seq": "abc"}, "to_seq"),
+        ({"from_seq": "10", "to_seq": "9"}, "to_seq"),
+        ({"from_seq": "1", "to_seq": "1001"}, "to_seq"),
+    ],
+)
+def test_bad_audit_export_bounds_are_a_400_naming_the_field(api, district, params, field):
+    before = snapshot()
+    response = call(api, "GET", "/v1/audit/export", ADMIN_KEY, **params)
+    assert_refused(response, 400, field)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(("params", "field"), [({"after_seq": "-1"}, "after_seq"), ({"limit": "0"}, "limit")])
+def test_bad_anchor_listing_parameters_are_a_400_naming_the_field(api, district, params, field):
+    before = snapshot()
+    assert_refused(call(api, "GET", "/v1/audit/anchors", district["env"], **params), 400, field)
     assert snapshot() == before

@@ -341,11 +341,11 @@ def test_the_api_handler_answers_health_as_deployed(template, unpacked, runtime_
 def test_the_api_handler_serves_the_dashboard_page_and_its_assets_from_the_layer(
     packaged, template, unpacked, runtime_python
 ):
-    from citybrain.dashboard.page import ASSETS, PAGE
+    from citybrain.dashboard.page import ASSETS, PAGE, SAFETY_PAGE
 
     names = set(zipfile.ZipFile(packaged / "layer-deployment.zip").namelist())
     static = f"python/lib/python{_runtime_version(template)}/site-packages/citybrain/dashboard/static"
-    assert {f"{static}/{name}" for name in (PAGE, *ASSETS)} <= names
+    assert {f"{static}/{name}" for name in (PAGE, SAFETY_PAGE, *ASSETS)} <= names
     out = invoke(template, unpacked, runtime_python, "APIHandler", EVENTS / "apigw-dashboard.json")
     response = out["result"]
     assert response["statusCode"] == 200, response
@@ -363,14 +363,14 @@ def test_the_readings_processor_reports_a_poison_message_as_a_batch_item_failure
 
 
 # -- deploy, without AWS -----------------------------------------------------------
-def _deploy(env: dict[str, str]):
+def _deploy(env: dict[str, str], stage: str = "prod", out: Path = OUT):
     clean = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("CITYBRAIN_", "AWS_REGION", "AWS_DEFAULT_REGION", "DRY_RUN"))
     }
     return _run(
-        ["bash", str(ROOT / "infra" / "deploy.sh"), "prod", str(OUT)],
+        ["bash", str(ROOT / "infra" / "deploy.sh"), stage, str(out)],
         cwd=ROOT,
         env={**clean, "PATH": _venv_path(), **env},
     )
@@ -400,3 +400,96 @@ def test_deploy_names_the_settings_it_misses(packaged):
     done = _deploy({"DRY_RUN": "1"})
     assert done.returncode == 2 and done.stdout == ""
     assert "CITYBRAIN_ARTIFACTS_BUCKET" in done.stderr and "AWS_REGION" in done.stderr
+
+
+# -- the government network: the gov stage, in China's regions ----------------------------------------------
+GOV_OUT = ROOT / "build" / "test-package" / "gov"
+CHINA = ("cn-north-1", "cn-northwest-1")
+
+
+@pytest.fixture(scope="module")
+def packaged_gov(packaged) -> Path:
+    """`make package STAGE=gov` as an operator in Beijing runs it (AWS_REGION=cn-north-1). The prod
+    build's dependency zips are reused: the same requirements make the same layer."""
+    cache, reused = packaged / ".src" / ".chalice" / "deployments", GOV_OUT / ".src" / ".chalice" / "deployments"
+    if cache.is_dir() and not reused.exists():
+        shutil.copytree(cache, reused)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    done = _run(
+        ["bash", str(ROOT / "infra" / "package.sh"), "gov", str(GOV_OUT)],
+        cwd=ROOT,
+        env={**env, "PATH": _venv_path(), "AWS_REGION": CHINA[0]},
+    )
+    assert done.returncode == 0, f"package.sh gov failed:\n{done.stdout}\n{done.stderr}"
+    return GOV_OUT
+
+
+@pytest.fixture(scope="module")
+def gov_template(packaged_gov) -> dict:
+    return json.loads((packaged_gov / "sam.json").read_text())
+
+
+@pytest.mark.parametrize("stage", ["prod", "gov"])
+def test_cfn_lint_reports_no_errors_for_chinas_regions(stage, request):
+    built = request.getfixturevalue("packaged" if stage == "prod" else "packaged_gov")
+    done = _run([str(Path(sys.executable).parent / "cfn-lint"), str(built / "sam.json"), "--regions", *CHINA])
+    print(done.stdout, done.stderr)
+    assert done.returncode & 3 == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("stage", ["prod", "gov"])
+def test_no_arn_names_a_partition_literally(stage, request):
+    built = request.getfixturevalue("packaged" if stage == "prod" else "packaged_gov")
+    text = (built / "sam.json").read_text()
+    assert re.findall(r"arn:aws[-a-z]*:", text) == []
+    assert "${AWS::Partition}" in text
+
+
+def test_the_gov_api_is_private_to_the_extranet_endpoint(gov_template):
+    parameters, resources = gov_template["Parameters"], gov_template["Resources"]
+    assert {"ApiVpcEndpointId", "S3VpcEndpointId"} <= set(parameters)
+    api = resources["RestAPI"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert api["Properties"]["EndpointConfiguration"] == {
+        "Type": "PRIVATE",
+        "VPCEndpointIds": [{"Ref": "ApiVpcEndpointId"}],
+    }
+    body = api["Properties"]["DefinitionBody"]
+    statements = body["x-amazon-apigateway-policy"]["Statement"]
+    # Chalice's own default policy (aws:SourceVpce: null) is gone: every statement names the parameter.
+    assert len(statements) == 2 and all(
+        next(iter(s["Condition"].values())) == {"aws:SourceVpce": {"Ref": "ApiVpcEndpointId"}} for s in statements
+    )
+    assert "/dashboard" in body["paths"]  # the page and its assets come from the app, over the same endpoint
+    assert "ExtranetEndpointURL" in gov_template["Outputs"]
+
+
+def test_the_gov_buckets_admit_objects_only_through_the_s3_endpoint(gov_template):
+    resources = gov_template["Resources"]
+    buckets = {name for name, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    policies = {r["Properties"]["Bucket"]["Ref"]: r for r in resources.values() if r["Type"] == "AWS::S3::BucketPolicy"}
+    assert buckets and set(policies) == buckets
+    for policy in policies.values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            assert statement["Effect"] == "Deny"
+            assert statement["Condition"]["StringNotEquals"] == {"aws:sourceVpce": {"Ref": "S3VpcEndpointId"}}
+
+
+def test_the_prod_template_stays_public_and_without_endpoint_parameters(template):
+    assert template["Resources"]["RestAPI"]["Properties"]["EndpointConfiguration"] == "EDGE"
+    assert "ApiVpcEndpointId" not in template.get("Parameters", {})
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::BucketPolicy"]
+
+
+def test_gov_deploy_needs_the_extranets_endpoints_and_passes_them(packaged_gov):
+    base = {"DRY_RUN": "1", "CITYBRAIN_ARTIFACTS_BUCKET": "citybrain-artifacts-cn-north-1", "AWS_REGION": CHINA[0]}
+    refused = _deploy(base, "gov", packaged_gov)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "CITYBRAIN_API_VPC_ENDPOINT" in refused.stderr and "CITYBRAIN_S3_VPC_ENDPOINT" in refused.stderr
+
+    endpoints = {"CITYBRAIN_API_VPC_ENDPOINT": "vpce-0a1b2c3d4e5f60718", "CITYBRAIN_S3_VPC_ENDPOINT": "vpce-0f1e2d3c"}
+    done = _deploy({**base, **endpoints}, "gov", packaged_gov)
+    assert done.returncode == 0, done.stderr
+    _, deploy, _ = done.stdout.strip().splitlines()
+    assert "--stack-name citybrain-gov" in deploy and "--region cn-north-1" in deploy
+    assert "ApiVpcEndpointId=vpce-0a1b2c3d4e5f60718" in deploy and "S3VpcEndpointId=vpce-0f1e2d3c" in deploy

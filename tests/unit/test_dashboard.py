@@ -417,10 +417,20 @@ def test_the_page_refreshes_every_30_seconds_unless_asked_otherwise():
 def test_the_page_loads_only_its_own_assets_and_runs_no_inline_code():
     html = page.page({})
     referenced = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert sorted(referenced) == sorted(f"dashboard/{name}" for name in page.ASSETS)
-    assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # no inline script
-    assert not re.search(r"<style|\sstyle=|\son\w+=", html)  # no inline style or handler
-    for name in ("index.html", *page.ASSETS):
+    own = ("dashboard.js", "dashboard.css", "icon.svg")
+    assert sorted(referenced) == sorted([*(f"dashboard/{name}" for name in own), "dashboard/safety"])  # + the link
+    # The big-safety view at /dashboard/safety: relative to /dashboard/, the same icon and style sheet, its own
+    # script and styles, and the link back.
+    safety = page.page({}, page.SAFETY_PAGE)
+    referenced = re.findall(r'(?:src|href)="([^"]+)"', safety)
+    assert sorted(referenced) == sorted(["icon.svg", "dashboard.css", "safety.css", "safety.js", "../dashboard"])
+    assert set(referenced) - {"../dashboard"} <= set(page.ASSETS)
+    for text in (html, safety):
+        assert not re.search(r"<script(?![^>]*\bsrc=)", text)  # no inline script
+        assert not re.search(r"<style|\sstyle=|\son\w+=", text)  # no inline style or handler
+    with pytest.raises(KeyError):
+        page.page({}, "safety.js")
+    for name in ("index.html", page.SAFETY_PAGE, *page.ASSETS):
         text = (page.STATIC / name).read_text(encoding="utf-8")
         outside = set(re.findall(r"(?:https?:)?//[\w.-]+\.\w+", text)) - {"http://www.w3.org"}
         assert not outside, (name, outside)  # no CDN, no web font: the network is closed
@@ -428,10 +438,11 @@ def test_the_page_loads_only_its_own_assets_and_runs_no_inline_code():
 
 
 def test_the_script_never_writes_data_as_html():
-    script = page.asset("dashboard.js")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
-        assert sink not in script
-    assert "textContent" in script
+    for name in ("dashboard.js", "safety.js"):
+        script = page.asset(name)
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert sink not in script, (name, sink)
+        assert "textContent" in script
 
 
 def test_only_the_known_assets_are_served():

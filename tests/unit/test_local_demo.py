@@ -119,3 +119,23 @@ def test_the_demo_prints_the_dashboard_address_with_its_keys(tmp_path):
     hint = district.try_this()
     assert "http://127.0.0.1:8000/dashboard" in hint
     assert hint.index("cb_environment") < hint.index("/dashboard")  # the keys it asks for come first
+
+
+def test_a_flood_jams_the_roads_of_its_town_and_only_there():
+    import random
+
+    from infra.local.demo import plan_episode
+
+    devices = district()
+    start = 1_796_083_200_000
+    episode = plan_episode("flood", devices, start, random.Random(7), pace=1, device_id="jj-water-01")
+    assert (episode.device_id, episode.town) == ("jj-water-01", "九江镇")
+    simulator = Simulator(random.Random(3))
+    simulator.episodes = [episode]
+    at_peak = episode.start_ms + episode.rise_ms + 1000
+    flooded = next(d for d in devices if d.id == "jj-traffic-01")
+    dry = next(d for d in devices if d.id == "gc-traffic-01")
+    jammed = simulator.values(flooded, at_peak)
+    assert jammed["averageVehicleSpeed"] < 20 and jammed["occupancy"] >= 0.85
+    assert simulator.values(flooded, episode.end_ms + 1000)["occupancy"] < 0.85
+    assert simulator.values(dry, at_peak)["occupancy"] < 0.85

@@ -272,6 +272,7 @@ def notification(step: Transition) -> dict[str, Any]:
             "occurrences",
             "data",
             "resolvedBy",
+            "rule",
         )
     }
     message["event"] = step.action

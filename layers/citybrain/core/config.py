@@ -44,8 +44,16 @@ class Settings(BaseModel):
     archive_bucket: str
     alerts_topic: str = Field(description="ARN of the alerts topic")
     reports_table: str
+    risk_points_table: str
+    incidents_table: str
+    cases_table: str
+    supervision_topic: str = Field(description="ARN of the topic overdue case steps are announced on")
+    safety_topic: str = Field(description="ARN of the big-safety incidents topic")
     reports_queue: str = Field(description="URL of the reports queue")
     reports_bucket: str
+    anchors_bucket: str = Field(description="the audit chain's anchors (S3 Object Lock, compliance mode)")
+    audit_verifications_table: str
+    audit_verifications_queue: str = Field(description="URL of the queue of full audit re-verifications")
 
     metrics_namespace: str = "CityBrain"
     readings_retention_days: int = Field(default=400, ge=1)
@@ -53,6 +61,10 @@ class Settings(BaseModel):
     upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
     max_future_skew_seconds: int = Field(default=300, ge=0)
     report_link_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
+    incident_window_minutes: int = Field(default=60, ge=5, le=1440, description="the fusion window of a town")
+    command_centre: str = Field(
+        default="safety", description="comma-separated departments that act as the command centre (with admin)"
+    )
 
 
 class SettingsError(RuntimeError):

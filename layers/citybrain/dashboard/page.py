@@ -1,4 +1,5 @@
-"""The dashboard's page and its assets, served by the app itself: government networks are
+"""The dashboard's pages (the operations overview, and the big-safety view at
+/dashboard/safety) and their assets, served by the app itself: government networks are
 closed, so nothing comes from a CDN or an outside font. The page is public and holds no
 data; its script asks for an API key once (kept in the browser's localStorage) and reads
 GET /v1/dashboard with it, every 30 s.
@@ -17,10 +18,13 @@ from citybrain.core.errors import ValidationFailed
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE = "index.html"
+SAFETY_PAGE = "safety.html"  # 大安全态势, GET /dashboard/safety: the same look, its own script and styles
 ASSETS = {
     "dashboard.js": "text/javascript",
     "dashboard.css": "text/css",
     "icon.svg": "image/svg+xml",
+    "safety.js": "text/javascript",
+    "safety.css": "text/css",
 }
 DEFAULT_REFRESH_SECONDS = 30
 REFRESH_RANGE = (2, 3600)
@@ -63,9 +67,11 @@ def refresh_seconds(params: Mapping[str, str]) -> int:
     return seconds
 
 
-def page(params: Mapping[str, str]) -> str:
-    """The HTML page, with the refresh interval its script follows."""
-    return _text(PAGE).replace(REFRESH_SLOT, str(refresh_seconds(params)))
+def page(params: Mapping[str, str], name: str = PAGE) -> str:
+    """An HTML page (the dashboard's or the big-safety view's), with the refresh interval its script follows."""
+    if name not in (PAGE, SAFETY_PAGE):
+        raise KeyError(name)
+    return _text(name).replace(REFRESH_SLOT, str(refresh_seconds(params)))
 
 
 def asset(name: str) -> str:

@@ -191,9 +191,9 @@ def _air_page(air: Mapping[str, Any]) -> str:
     ]
     parts.append(table(["站点", "镇街", *AIR_HEADER], rows) if rows else f"<p>{NO_DATA}</p>")
     if stations and "hours_per_level" in stations[0]:
-        levels = list(stations[0]["hours_per_level"])
+        level_names = list(stations[0]["hours_per_level"])
         parts.append("<h3>各级别小时数</h3>")
-        parts.append(table(["站点", *levels], [[s["name"], *s["hours_per_level"].values()] for s in stations]))
+        parts.append(table(["站点", *level_names], [[s["name"], *s["hours_per_level"].values()] for s in stations]))
     if air.get("worst_stations"):
         names = {s["device_id"]: s["name"] for s in stations}
         parts.append(f"<p>污染最重站点：{escape('、'.join(names.get(i, i) for i in air['worst_stations']))}</p>")

@@ -1,0 +1,78 @@
+"""Response models of the cases' routes (see citybrain.core.responses)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from citybrain.core.responses import Instant, Open, Page, Shape, optional
+from citybrain.core.vocabulary import Town
+from citybrain.sensing.responses import Position
+
+Status = Literal["reported", "registered", "cancelled", "dispatched", "processing", "fed_back", "closed"]
+
+
+class Assignment(Shape):
+    department: str
+    role: Literal["lead", "support"]
+    acknowledged_at: Instant | None = optional()
+
+
+class CaseStep(Open):
+    """A move of the case: its action, who and when (and a note, the dispatch, an overdue mark)."""
+
+    at: Instant
+    action: str
+    by: str
+
+
+class Overdue(Shape):
+    step: Literal["acknowledge", "close"]
+    department: str | None
+    at: Instant
+
+
+class Case(Shape):
+    id: str
+    category: Literal["部件", "事件"]
+    subcategory: str
+    description: str
+    town: Town
+    location: Position
+    grade: Literal["I", "II", "III", "IV"] | None = optional("big-safety cases")
+    incident_id: str | None = optional()
+    alert_id: str | None = optional()
+    status: Status
+    reported_by: str
+    reported_at: Instant
+    assignments: list[Assignment]
+    lead: str | None = optional()
+    dispatched_at: Instant | None = optional()
+    acknowledge_by: Instant | None = optional("every assigned department acknowledges by then")
+    close_by: Instant | None = optional("the case is closed by then")
+    sent_back: int | None = optional("times sent back (返工)")
+    overdue: list[Overdue] | None = optional("steps past their deadline (超时)")
+    closed_at: Instant | None = optional()
+    history: list[CaseStep]
+    updated_at: Instant | None = optional()
+    version: int
+
+
+class CasePage(Page[Case]):
+    pass
+
+
+class DepartmentEvaluation(Shape):
+    received: int
+    acknowledged_on_time: int
+    closed_on_time: int = Field(description="as lead department")
+    sent_back: int = Field(description="as lead department")
+    mean_minutes_to_acknowledge: float | None
+    mean_minutes_to_close: float | None
+
+
+class CaseStatistics(Shape):
+    from_: Instant = Field(alias="from")
+    to: Instant
+    departments: dict[str, DepartmentEvaluation]

@@ -1,0 +1,203 @@
+"""The cases service: reporting, the moves of the seven steps (citybrain.cases.workflow),
+reading and listing, the overdue check and the departments' evaluation."""
+
+from __future__ import annotations
+
+import builtins
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from citybrain.cases.models import CASE_ID, STATUSES, CaseActionIn, CaseEscalationIn, CaseIn
+from citybrain.cases.workflow import TRANSITIONS, Actor, mark_overdue, may_read, move, overdue_steps, stats
+from citybrain.core import paging, timeutil
+from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from citybrain.core.validation import check_query, one_of
+from citybrain.core.vocabulary import Town
+from citybrain.departments.models import Principal
+
+LIST_CURSOR = {"k": str, "id": str}
+MAX_STATS_DAYS = 366
+
+
+class CaseStore(Protocol):
+    def create(self, case: dict[str, Any]) -> None: ...
+    def replace(self, case: dict[str, Any], expected_version: int) -> bool: ...
+    def get(self, case_id: str) -> dict[str, Any] | None: ...
+    def open_cases(self) -> builtins.list[dict[str, Any]]: ...
+    def reported_between(self, start_ms: int, end_ms: int) -> builtins.list[dict[str, Any]]: ...
+    def list(
+        self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
+    ) -> tuple[builtins.list[dict[str, Any]], dict[str, str] | None]: ...
+
+
+class SupervisionPublisher(Protocol):
+    def publish(self, case: Mapping[str, Any], event: str, steps: builtins.list[str]) -> None: ...
+
+
+class Cases:
+    def __init__(
+        self,
+        store: CaseStore,
+        supervision: SupervisionPublisher,
+        department_exists: Callable[[str], bool],
+        incident_of: Callable[[str], Mapping[str, Any] | None],
+        alert_exists: Callable[[str], bool],
+        open_incident: Callable[[Principal, Mapping[str, Any]], Mapping[str, Any]],
+        command_centre: frozenset[str] = frozenset({"safety"}),
+        clock: Callable[[], int] = timeutil.now_ms,
+    ) -> None:
+        self.store = store
+        self.supervision = supervision
+        self.department_exists = department_exists
+        self.incident_of = incident_of
+        self.alert_exists = alert_exists
+        self.open_incident = open_incident
+        self.command_centre = command_centre
+        self.clock = clock
+
+    def actor(self, principal: Principal) -> Actor:
+        return Actor(principal.department_id, principal.is_admin or principal.department_id in self.command_centre)
+
+    def report(self, principal: Principal, payload: CaseIn) -> dict[str, Any]:
+        """信息采集: by a department, for an incident (the case takes its grade unless given) or an alert."""
+        now = self.clock()
+        facts = payload.model_dump(mode="json", exclude_none=True)
+        if payload.incident_id:
+            incident = self.incident_of(payload.incident_id)
+            if incident is None:
+                raise ValidationFailed(
+                    "invalid request body", [{"field": "incident_id", "message": "no such incident"}]
+                )
+            facts.setdefault("grade", incident["grade"])
+        if payload.alert_id and not self.alert_exists(payload.alert_id):
+            raise ValidationFailed("invalid request body", [{"field": "alert_id", "message": "no such alert"}])
+        case = {
+            **facts,
+            "id": f"case-{timeutil.local_date(now).replace('-', '')}-{uuid.uuid4().hex[:10]}",
+            "status": "reported",
+            "reported_by": principal.department_id,
+            "reported_at": timeutil.local_iso(now),
+            "reported_ms": now,
+            "assignments": [],
+            "history": [{"at": timeutil.local_iso(now), "action": "reported", "by": principal.department_id}],
+            "version": 1,
+        }
+        self.store.create(case)
+        return shown(case)
+
+    def act(self, principal: Principal, case_id: str, action: str, payload: CaseActionIn) -> dict[str, Any]:
+        if action not in TRANSITIONS:
+            raise NotFound(f"no action {action}")
+        current = self._readable(principal, case_id, for_action=True)
+        actor = self.actor(principal)
+        known = [d for d in {payload.lead, *payload.supporting} if d and self.department_exists(d)]
+        new = move(current, action, actor, payload, self.clock(), known)
+        new["version"] = current["version"] + 1
+        if not self.store.replace(new, current["version"]):
+            raise Conflict("the case changed meanwhile; read it again", [{"field": "status", "message": "changed"}])
+        return shown(new)
+
+    def escalate(self, principal: Principal, case_id: str, payload: CaseEscalationIn) -> dict[str, Any]:
+        """An urban-management case found to be a big-safety matter becomes an incident (its source)."""
+        if not self.actor(principal).command_centre:
+            raise Forbidden("only the command centre escalates a case to an incident")
+        current = self._readable(principal, case_id, for_action=True)
+        if current["status"] not in ("registered", "dispatched", "processing", "fed_back"):
+            raise Conflict(
+                "only a registered, open case is escalated", [{"field": "status", "message": current["status"]}]
+            )
+        if current.get("incident_id"):
+            problem = {"field": "incident_id", "message": f"already handles {current['incident_id']}"}
+            raise Conflict("the case already handles an incident", [problem])
+        facts = {**payload.model_dump(), "case_id": case_id, **{k: current[k] for k in ("town", "location")}}
+        facts["description"] = f"{current['subcategory']}：{current['description']}"
+        incident = self.open_incident(principal, facts)
+        now = self.clock()
+        entry = {"at": timeutil.local_iso(now), "action": "escalate", "by": principal.department_id}
+        new = {
+            **current,
+            "incident_id": incident["id"],
+            "grade": payload.grade,
+            "history": [*current["history"], {**entry, "incident_id": incident["id"], "grade": payload.grade}],
+            "version": current["version"] + 1,
+        }
+        if not self.store.replace(new, current["version"]):
+            raise Conflict("the case changed meanwhile; read it again", [{"field": "status", "message": "changed"}])
+        return shown(new)
+
+    def get(self, principal: Principal, case_id: str) -> dict[str, Any]:
+        return shown(self._readable(principal, case_id))
+
+    def list(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
+        params = check_query(dict(params))
+        filters: dict[str, str] = {}
+        if params.get("status"):
+            filters["status"] = one_of("status", params["status"], STATUSES)
+        if params.get("town"):
+            filters["town"] = one_of("town", params["town"], [t.value for t in Town])
+        if params.get("category"):
+            filters["category"] = one_of("category", params["category"], ("部件", "事件"))
+        actor = self.actor(principal)
+        limit = paging.parse_limit(params.get("limit"), default=50, maximum=200)
+        cursor = paging.decode_cursor(params.get("cursor"), LIST_CURSOR)
+        items, last = self.store.list(filters, limit, cursor)
+        # A department sees the cases it reported or is assigned; the command centre sees every one.
+        return {
+            "items": [shown(c) for c in items if may_read(c, actor)],
+            "next_cursor": paging.encode_cursor(last),
+        }
+
+    def statistics(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
+        params = check_query(dict(params))
+        now = self.clock()
+        start, end = paging.parse_range(params, now - 30 * 86_400_000, now)
+        if end - start > MAX_STATS_DAYS * 86_400_000:
+            raise ValidationFailed("invalid query", [{"field": "to", "message": f"at most {MAX_STATS_DAYS} days"}])
+        department = params.get("department") or None
+        actor = self.actor(principal)
+        if not actor.command_centre and department != principal.department_id:
+            raise Forbidden("a department reads its own evaluation (department=its id); the command centre reads all")
+        cases = [c for c in self.store.reported_between(start, end) if c.get("dispatched_ms")]
+        return {
+            "from": timeutil.local_iso(start),
+            "to": timeutil.local_iso(end),
+            "departments": stats(cases, department),
+        }
+
+    def check_overdue(self) -> dict[str, Any]:
+        """Mark the steps past their deadlines (超时), announce them, escalate big-safety cases."""
+        now = self.clock()
+        marked = escalated = 0
+        for case in self.store.open_cases():
+            steps = overdue_steps(case, now)
+            if not steps:
+                continue
+            new = mark_overdue(case, steps, now)
+            new["version"] = case["version"] + 1
+            if not self.store.replace(new, case["version"]):
+                continue  # moved meanwhile: the next pass looks again
+            marked += len(steps)
+            escalated += int(new.get("grade") != case.get("grade"))
+            self.supervision.publish(shown(new), "overdue", [s for s, _ in steps])
+        return {"overdue_steps": marked, "escalated": escalated}
+
+    def _readable(self, principal: Principal, case_id: str, for_action: bool = False) -> dict[str, Any]:
+        if not re.fullmatch(CASE_ID, case_id):
+            raise ValidationFailed("invalid case id", [{"field": "case_id", "message": "not a case id"}])
+        case = self.store.get(case_id)
+        if case is None:
+            raise NotFound(f"no case {case_id}")
+        if not for_action and not may_read(case, self.actor(principal)):
+            raise Forbidden("another department's case")
+        return case
+
+
+def shown(case: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in case.items() if not k.endswith("_ms")}
+    for name in ("acknowledge_by", "close_by"):
+        if case.get(f"{name}_ms"):
+            out[name] = timeutil.local_iso(int(case[f"{name}_ms"]))
+    out["assignments"] = [{k: v for k, v in a.items() if not k.endswith("_ms")} for a in case.get("assignments", [])]
+    return out

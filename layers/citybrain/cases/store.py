@@ -1,0 +1,120 @@
+"""Cases on DynamoDB: one item each, replaced at the version it was read at; listed newest
+first through `reported-index`, and the open ones through the sparse `open-index` (only an
+open case carries `open_feed`), so the overdue check reads open cases only."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from citybrain.cases.models import OPEN_STATUSES
+from citybrain.core.aws import client
+from citybrain.core.config import get_settings
+from citybrain.core.dynamo import from_item, query_all, to_item
+
+FEED = "cases"
+INTERNAL = ("feed", "open_feed", "reported_key")
+
+
+class DynamoCaseStore:
+    @property
+    def table(self) -> str:
+        return get_settings().cases_table
+
+    def _item(self, case: dict[str, Any]) -> dict[str, Any]:
+        item = {**case, "feed": FEED, "reported_key": f"{int(case['reported_ms']):013d}#{case['id']}"}
+        if case["status"] in OPEN_STATUSES:
+            item["open_feed"] = FEED
+        return to_item(item)
+
+    def create(self, case: dict[str, Any]) -> None:
+        client("dynamodb").put_item(
+            TableName=self.table, Item=self._item(case), ConditionExpression="attribute_not_exists(id)"
+        )
+
+    def replace(self, case: dict[str, Any], expected_version: int) -> bool:
+        ddb = client("dynamodb")
+        try:
+            ddb.put_item(
+                TableName=self.table,
+                Item=self._item(case),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
+            )
+            return True
+        except ddb.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def get(self, case_id: str) -> dict[str, Any] | None:
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.table, Key={"id": {"S": case_id}}, ConsistentRead=True)
+            .get("Item")
+        )
+        return _plain(from_item(item)) if item else None
+
+    def open_cases(self) -> builtins.list[dict[str, Any]]:
+        items = query_all(
+            TableName=self.table,
+            IndexName="open-index",
+            KeyConditionExpression="open_feed = :f",
+            ExpressionAttributeValues={":f": {"S": FEED}},
+        )
+        return [_plain(from_item(i)) for i in items]
+
+    def reported_between(self, start_ms: int, end_ms: int) -> builtins.list[dict[str, Any]]:
+        items = query_all(
+            TableName=self.table,
+            IndexName="reported-index",
+            KeyConditionExpression="feed = :f AND reported_key BETWEEN :a AND :b",
+            ExpressionAttributeValues={
+                ":f": {"S": FEED},
+                ":a": {"S": f"{start_ms:013d}"},
+                ":b": {"S": f"{end_ms:013d}"},
+            },
+        )
+        return [_plain(from_item(i)) for i in items]
+
+    def list(
+        self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
+    ) -> tuple[builtins.list[dict[str, Any]], dict[str, str] | None]:
+        names = {"#feed": "feed"}
+        values: dict[str, Any] = {":feed": {"S": FEED}}
+        clauses = []
+        for i, (name, value) in enumerate(sorted(filters.items())):
+            names[f"#f{i}"], values[f":f{i}"] = name, {"S": value}
+            clauses.append(f"#f{i} = :f{i}")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "reported-index",
+            "KeyConditionExpression": "#feed = :feed",
+            "ScanIndexForward": False,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if clauses:
+            kwargs["FilterExpression"] = " AND ".join(clauses)
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {
+                "id": {"S": cursor["id"]},
+                "feed": {"S": FEED},
+                "reported_key": {"S": cursor["k"]},
+            }
+        items: builtins.list[dict[str, Any]] = []
+        while True:
+            kwargs["Limit"] = max(limit, 100) if clauses else limit - len(items)
+            response = client("dynamodb").query(**kwargs)
+            page = response["Items"]
+            last = response.get("LastEvaluatedKey")
+            for index, raw in enumerate(page):
+                items.append(_plain(from_item(raw)))
+                if len(items) == limit:
+                    more = index + 1 < len(page) or last
+                    return items, ({"k": raw["reported_key"]["S"], "id": raw["id"]["S"]} if more else None)
+            if not last:
+                return items, None
+            kwargs["ExclusiveStartKey"] = last
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in INTERNAL}

@@ -1,0 +1,108 @@
+"""Incidents on DynamoDB, in one table with the slots that keep fusion race-free:
+
+- `inc-…`: an incident (listed newest first through `opened-index`: feed + opened_key);
+- `rp#<risk point>`: the risk point's incident;
+- `town#<town>`: the town's current incident and the alerts waiting in its fusion window.
+
+Every write is one transaction of the incident and the slots it moves, each guarded by the
+version it was read at (or by its absence), so two concurrent writers never both win."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from citybrain.core.aws import client
+from citybrain.core.config import get_settings
+from citybrain.core.dynamo import batch_get, from_item, to_item
+
+FEED = "incidents"
+INTERNAL = ("pk", "feed", "opened_key")
+
+
+class IncidentConflict(Exception):
+    """Another writer moved the incident or a slot first: read again and retry."""
+
+
+class DynamoIncidentStore:
+    @property
+    def table(self) -> str:
+        return get_settings().incidents_table
+
+    def items(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Incidents and slots by key (consistent reads); absent keys are absent."""
+        found = batch_get((self.table, {"pk": {"S": k}}) for k in dict.fromkeys(keys)).get(self.table, [])
+        return {item["pk"]: _plain(item) for item in found}
+
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        item = (
+            client("dynamodb")
+            .get_item(TableName=self.table, Key={"pk": {"S": incident_id}}, ConsistentRead=True)
+            .get("Item")
+        )
+        return _plain(from_item(item)) if item else None
+
+    def commit(self, writes: list[tuple[str, dict[str, Any], int | None]]) -> None:
+        """[(key, item, the version it was read at or None when new)], all or nothing; each
+        item is stored at version + 1. Raises IncidentConflict when a guard fails."""
+        actions = []
+        for key, item, read_version in writes:
+            stored = {**item, "pk": key, "version": (read_version or 0) + 1}
+            if key.startswith("inc-"):
+                stored.update(feed=FEED, opened_key=f"{int(item['opened_ms']):013d}#{key}")
+            put: dict[str, Any] = {"TableName": self.table, "Item": to_item(stored)}
+            if read_version is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "version = :v"
+                put["ExpressionAttributeValues"] = {":v": {"N": str(read_version)}}
+            actions.append({"Put": put})
+        ddb = client("dynamodb")
+        try:
+            ddb.transact_write_items(TransactItems=actions)
+        except ddb.exceptions.TransactionCanceledException as exc:
+            raise IncidentConflict(str(exc)) from None
+
+    def list(
+        self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+        names = {"#feed": "feed"}
+        values: dict[str, Any] = {":feed": {"S": FEED}}
+        clauses = []
+        for i, (name, value) in enumerate(sorted(filters.items())):
+            names[f"#f{i}"], values[f":f{i}"] = name, {"S": value}
+            clauses.append(f"#f{i} = :f{i}")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "opened-index",
+            "KeyConditionExpression": "#feed = :feed",
+            "ScanIndexForward": False,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if clauses:
+            kwargs["FilterExpression"] = " AND ".join(clauses)
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {
+                "pk": {"S": cursor["id"]},
+                "feed": {"S": FEED},
+                "opened_key": {"S": cursor["k"]},
+            }
+        items: list[dict[str, Any]] = []
+        while True:
+            kwargs["Limit"] = max(limit, 100) if clauses else limit - len(items)
+            response = client("dynamodb").query(**kwargs)
+            page = response["Items"]
+            last = response.get("LastEvaluatedKey")
+            for index, raw in enumerate(page):
+                items.append(_plain(from_item(raw)))
+                if len(items) == limit:
+                    more = index + 1 < len(page) or last
+                    return items, ({"k": raw["opened_key"]["S"], "id": raw["pk"]["S"]} if more else None)
+            if not last:
+                return items, None
+            kwargs["ExclusiveStartKey"] = last
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An item without its storage-only attributes; `key` names it (incident id or slot)."""
+    return {k: v for k, v in item.items() if k not in INTERNAL} | {"key": item["pk"]}
