@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from citybrain.departments.models import Principal
     from citybrain.departments.service import Departments
     from citybrain.exchange.anchors import ChainAnchors
-    from citybrain.exchange.audit import RequestFacts
+    from citybrain.exchange.audit import AuditLog, RequestFacts
     from citybrain.exchange.service import Exchange
     from citybrain.reports.service import Reports
     from citybrain.safety.fusion import Incidents
@@ -276,7 +276,7 @@ def risk_points() -> RiskPoints:
     from citybrain.safety.risk_point_store import DynamoRiskPointStore
     from citybrain.safety.risk_points import RiskPoints
 
-    return RiskPoints(DynamoRiskPointStore(), devices(), _RiskPointState(), departments().exists)
+    return RiskPoints(DynamoRiskPointStore(), devices(), _RiskPointState(), departments().exists, audit_log())
 
 
 @functools.cache
@@ -293,6 +293,7 @@ def incidents() -> Incidents:
         DynamoRiskPointStore(),
         SnsSafetyPublisher(),
         devices(),
+        audit_log(),
         settings.incident_window_minutes,
         _command_centre(),
     )
@@ -323,6 +324,7 @@ def cases() -> Cases:
         incident_of,
         alert_exists,
         open_incident,
+        audit_log(),
         _command_centre(),
     )
 
@@ -344,3 +346,8 @@ def _command_centre() -> frozenset[str]:
     from citybrain.core.config import get_settings
 
     return frozenset(d.strip() for d in get_settings().command_centre.split(",") if d.strip())
+
+
+def audit_log() -> AuditLog:
+    """The district's one audit chain: the exchange's, which every audited change joins."""
+    return exchange().audit

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261201
-CONTRACT_EXAMPLES = 25
+CONTRACT_EXAMPLES = 12
 TIMEOUT_SECONDS = 600
 
 

@@ -78,6 +78,16 @@ def test_a_case_runs_the_seven_steps_with_three_departments(api, district):
         "feedback", "send_back", "feedback", "close",
     ]  # fmt: skip
     assert all(h["by"] and h["at"] for h in closed.json_body["history"])
+    audited = [
+        (e["actor"], e["action"])
+        for e in reversed(api.http.get("/v1/audit?limit=100", headers=headers(ADMIN_KEY)).json_body["items"])
+        if e["action"].startswith("case.")
+    ]
+    assert audited == [
+        ("urban", "case.reported"), ("safety", "case.register"), ("data-bureau", "case.dispatch"),
+        ("transport", "case.acknowledge"), ("water", "case.acknowledge"), ("water", "case.feedback"),
+        ("safety", "case.send_back"), ("water", "case.feedback"), ("safety", "case.close"),
+    ]  # fmt: skip
 
     stats = api.http.get("/v1/cases/stats", headers=headers(ADMIN_KEY)).json_body["departments"]
     assert stats["water"]["received"] == 1 and stats["water"]["acknowledged_on_time"] == 1

@@ -118,6 +118,9 @@ def test_a_flood_at_a_risk_point_then_traffic_and_a_structure_in_its_town_make_o
     # a redelivered notification folds in once
     process_all(api, "fuse_alerts", "CITYBRAIN_INCIDENTS_QUEUE")
     assert len(incidents(api, ADMIN_KEY)[0]["alerts"]) == 3
+    audited = [e["action"] for e in api.http.get("/v1/audit?limit=100", headers=headers(ADMIN_KEY)).json_body["items"]]
+    assert audited.count("incident.opened") == 1 and audited.count("incident.alert_joined") == 2
+    assert api.http.get("/v1/audit/verify", headers=headers(ADMIN_KEY)).json_body["ok"] is True
 
 
 def test_people_close_an_incident_not_the_resolution_of_its_alerts(api, district):
@@ -227,3 +230,34 @@ def test_an_incidents_case_takes_its_grade_and_runs_to_its_close(api, district):
         response = post(api, path, key, payload) if payload else api.http.post(path, headers=headers(key))
         assert response.status_code == 200, (action, response.body)
     assert response.json_body["status"] == "closed"
+
+
+def test_three_domains_in_a_town_fuse_into_one_incident_under_concurrency(api, district, monkeypatch):
+    """Writer A (a traffic alert) reads the town's slot; writer B (a water alert) runs to its end
+    before A writes; A's guard fails, A reads again and opens the cross-domain incident with B's
+    alert; a third domain then joins it and raises its grade."""
+    from citybrain.composition import incidents as service
+    from citybrain.safety.incidents import AlertFact
+
+    fusion = service()
+    real_commit, real_append = fusion.store.commit, fusion.audit.append
+    interleaved = {"done": False}
+
+    def fact(alert_id, rule, sub, domain, device, minute):
+        return AlertFact(
+            alert_id, rule, sub, "high", domain, "西樵镇", T0 + minute * MINUTE, device, None, None, "opened"
+        )
+
+    def b_first():
+        if not interleaved["done"]:
+            interleaved["done"] = True
+            fusion.fuse(fact("al-b", "water", "floodRisk", "urban", "xq-water-01", 1))
+
+    monkeypatch.setattr(fusion.store, "commit", lambda writes: (b_first(), real_commit(writes))[1])
+    monkeypatch.setattr(fusion.audit, "append", lambda **kw: (b_first(), real_append(**kw))[1])
+    opened = fusion.fuse(fact("al-a", "traffic", "trafficJam", "traffic", "xq-road-01", 0))
+    joined = fusion.fuse(fact("al-c", "structure", "buildingRisk", "housing", "xq-struct-01", 2))
+    (incident,) = incidents(api, ADMIN_KEY, town="西樵镇")
+    assert opened["created"] and joined["incident"] == opened["incident"] == incident["id"]
+    assert sorted(incident["alerts"]) == ["al-a", "al-b", "al-c"]
+    assert sorted(incident["domains"]) == ["housing", "traffic", "urban"] and incident["grade"] == "III"

@@ -57,6 +57,12 @@ def test_a_department_registers_a_point_binding_its_own_and_another_departments_
         ("jj-road-01", "transport", "housing")
     ]
 
+    (entry,) = [e for e in api.http.get("/v1/audit", headers=headers(ADMIN_KEY)).json_body["items"]
+                if e["action"] == "risk_point.registered"]  # fmt: skip
+    assert entry["actor"] == "housing" and entry["details"]["risk_point"] == point["id"]
+    assert entry["details"]["bound_from_other_departments"] == ["jj-road-01"]
+    assert api.http.get("/v1/audit/verify", headers=headers(ADMIN_KEY)).json_body["ok"] is True
+
     listed = api.http.get("/v1/risk-points?town=九江镇&level=major", headers=headers(district["transport"]))
     assert [p["id"] for p in listed.json_body["items"]] == [point["id"]]
     assert (

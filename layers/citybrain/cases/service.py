@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from citybrain.cases.models import CASE_ID, STATUSES, CaseActionIn, CaseEscalationIn, CaseIn
@@ -16,20 +16,29 @@ from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from citybrain.core.validation import check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
+from citybrain.exchange.audit import ChangeRefused
 
 LIST_CURSOR = {"k": str, "id": str}
 MAX_STATS_DAYS = 366
 
 
 class CaseStore(Protocol):
-    def create(self, case: dict[str, Any]) -> None: ...
-    def replace(self, case: dict[str, Any], expected_version: int) -> bool: ...
+    def create_write(self, case: dict[str, Any]) -> dict[str, Any]: ...
+    def replace_write(self, case: dict[str, Any], expected_version: int) -> dict[str, Any]: ...
     def get(self, case_id: str) -> dict[str, Any] | None: ...
     def open_cases(self) -> builtins.list[dict[str, Any]]: ...
     def reported_between(self, start_ms: int, end_ms: int) -> builtins.list[dict[str, Any]]: ...
     def list(
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
     ) -> tuple[builtins.list[dict[str, Any]], dict[str, str] | None]: ...
+
+
+class AuditTrail(Protocol):
+    """The district's audit chain (citybrain.exchange.audit.AuditLog)."""
+
+    def append(
+        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]: ...
 
 
 class SupervisionPublisher(Protocol):
@@ -45,6 +54,7 @@ class Cases:
         incident_of: Callable[[str], Mapping[str, Any] | None],
         alert_exists: Callable[[str], bool],
         open_incident: Callable[[Principal, Mapping[str, Any]], Mapping[str, Any]],
+        audit: AuditTrail,
         command_centre: frozenset[str] = frozenset({"safety"}),
         clock: Callable[[], int] = timeutil.now_ms,
     ) -> None:
@@ -54,6 +64,7 @@ class Cases:
         self.incident_of = incident_of
         self.alert_exists = alert_exists
         self.open_incident = open_incident
+        self.audit = audit
         self.command_centre = command_centre
         self.clock = clock
 
@@ -84,7 +95,7 @@ class Cases:
             "history": [{"at": timeutil.local_iso(now), "action": "reported", "by": principal.department_id}],
             "version": 1,
         }
-        self.store.create(case)
+        self._record(principal.department_id, "case.reported", case, self.store.create_write(case))
         return shown(case)
 
     def act(self, principal: Principal, case_id: str, action: str, payload: CaseActionIn) -> dict[str, Any]:
@@ -95,8 +106,7 @@ class Cases:
         known = [d for d in {payload.lead, *payload.supporting} if d and self.department_exists(d)]
         new = move(current, action, actor, payload, self.clock(), known)
         new["version"] = current["version"] + 1
-        if not self.store.replace(new, current["version"]):
-            raise Conflict("the case changed meanwhile; read it again", [{"field": "status", "message": "changed"}])
+        self._moved(principal, f"case.{action}", new, current["version"])
         return shown(new)
 
     def escalate(self, principal: Principal, case_id: str, payload: CaseEscalationIn) -> dict[str, Any]:
@@ -123,9 +133,24 @@ class Cases:
             "history": [*current["history"], {**entry, "incident_id": incident["id"], "grade": payload.grade}],
             "version": current["version"] + 1,
         }
-        if not self.store.replace(new, current["version"]):
-            raise Conflict("the case changed meanwhile; read it again", [{"field": "status", "message": "changed"}])
+        self._moved(principal, "case.escalated", new, current["version"])
         return shown(new)
+
+    def _moved(self, principal: Principal, action: str, case: dict[str, Any], read_version: int) -> None:
+        try:
+            self._record(principal.department_id, action, case, self.store.replace_write(case, read_version))
+        except ChangeRefused:
+            raise Conflict(
+                "the case changed meanwhile; read it again", [{"field": "status", "message": "changed"}]
+            ) from None
+
+    def _record(self, actor: str, action: str, case: Mapping[str, Any], write: dict[str, Any]) -> None:
+        """The case's change and its audit entry, in one transaction."""
+        details = {"case": case["id"], "status": case["status"], "town": case["town"]}
+        for name in ("grade", "lead", "incident_id"):
+            if case.get(name):
+                details[name] = case[name]
+        self.audit.append(actor=actor, action=action, details=details, changes=[write])
 
     def get(self, principal: Principal, case_id: str) -> dict[str, Any]:
         return shown(self._readable(principal, case_id))
@@ -176,7 +201,9 @@ class Cases:
                 continue
             new = mark_overdue(case, steps, now)
             new["version"] = case["version"] + 1
-            if not self.store.replace(new, case["version"]):
+            try:
+                self._record("supervision", "case.overdue", new, self.store.replace_write(new, case["version"]))
+            except ChangeRefused:
                 continue  # moved meanwhile: the next pass looks again
             marked += len(steps)
             escalated += int(new.get("grade") != case.get("grade"))

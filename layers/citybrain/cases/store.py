@@ -27,23 +27,26 @@ class DynamoCaseStore:
             item["open_feed"] = FEED
         return to_item(item)
 
-    def create(self, case: dict[str, Any]) -> None:
-        client("dynamodb").put_item(
-            TableName=self.table, Item=self._item(case), ConditionExpression="attribute_not_exists(id)"
-        )
+    def create_write(self, case: dict[str, Any]) -> dict[str, Any]:
+        """The write that records a new case (committed with its audit entry, not sent here)."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": self._item(case),
+                "ConditionExpression": "attribute_not_exists(id)",
+            }
+        }
 
-    def replace(self, case: dict[str, Any], expected_version: int) -> bool:
-        ddb = client("dynamodb")
-        try:
-            ddb.put_item(
-                TableName=self.table,
-                Item=self._item(case),
-                ConditionExpression="version = :v",
-                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-            )
-            return True
-        except ddb.exceptions.ConditionalCheckFailedException:
-            return False
+    def replace_write(self, case: dict[str, Any], expected_version: int) -> dict[str, Any]:
+        """The write that moves a case, at the version it was read at."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": self._item(case),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+            }
+        }
 
     def get(self, case_id: str) -> dict[str, Any] | None:
         item = (

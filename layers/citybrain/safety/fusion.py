@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from citybrain.core import paging, timeutil
@@ -21,6 +21,7 @@ from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from citybrain.core.validation import check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
+from citybrain.exchange.audit import ChangeRefused
 from citybrain.safety.incident_store import IncidentConflict
 from citybrain.safety.incidents import (
     FUSED_DOMAINS,
@@ -44,6 +45,7 @@ class IncidentStorage(Protocol):
     def items(self, keys: list[str]) -> dict[str, dict[str, Any]]: ...
     def get(self, incident_id: str) -> dict[str, Any] | None: ...
     def commit(self, writes: list[tuple[str, dict[str, Any], int | None]]) -> None: ...  # IncidentConflict
+    def puts(self, writes: list[tuple[str, dict[str, Any], int | None]]) -> builtins.list[dict[str, Any]]: ...
     def list(
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
     ) -> tuple[builtins.list[dict[str, Any]], dict[str, str] | None]: ...
@@ -57,6 +59,14 @@ class DeviceLookup(Protocol):
     def get_many(self, device_ids: builtins.list[str]) -> dict[str, dict[str, Any]]: ...
 
 
+class AuditTrail(Protocol):
+    """The district's audit chain (citybrain.exchange.audit.AuditLog)."""
+
+    def append(
+        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]: ...
+
+
 class SafetyPublisher(Protocol):
     def publish(self, incident: Mapping[str, Any], event: str) -> None: ...
 
@@ -68,6 +78,7 @@ class Incidents:
         risk_points: BoundRiskPoints,
         publisher: SafetyPublisher,
         devices: DeviceLookup,
+        audit: AuditTrail,
         window_minutes: int = 60,
         command_centre: frozenset[str] = frozenset({"safety"}),
         clock: Callable[[], int] = timeutil.now_ms,
@@ -76,6 +87,7 @@ class Incidents:
         self.risk_points = risk_points
         self.publisher = publisher
         self.devices = devices
+        self.audit = audit
         self.window_ms = window_minutes * 60_000
         self.command_centre = command_centre
         self.clock = clock
@@ -137,7 +149,7 @@ class Incidents:
             writes = [(incident["id"], incident, target["version"])]
             writes += self._claims(points, slots, incident["id"])
             writes.append(self._town(town_key, town_slot, incident["id"], []))
-            self.store.commit(writes)
+            self._audited("fusion", "incident.alert_joined", incident, writes, alert=alert.id)
             return {"incident": incident, "created": False}
 
         # 3. the device is bound to a risk point: the point's own incident
@@ -148,7 +160,7 @@ class Incidents:
             incident = new_incident(facts, points, self.window_ms, now)
             writes = [(incident["id"], incident, None), *self._claims(points, slots, incident["id"])]
             writes.append(self._town(town_key, town_slot, incident["id"], []))
-            self.store.commit(writes)
+            self._audited("fusion", "incident.opened", incident, writes, alert=alert.id)
             return {"incident": incident, "created": True}
 
         # 4. alerts of two or more domains within the town's window open one incident together
@@ -156,10 +168,27 @@ class Incidents:
         if len({w["domain"] for w in waiting}) >= FUSED_DOMAINS:
             facts = [AlertFact(**w) for w in sorted(waiting, key=lambda w: w["t"])]
             incident = new_incident(facts, [], self.window_ms, now)
-            self.store.commit([(incident["id"], incident, None), self._town(town_key, town_slot, incident["id"], [])])
+            writes = [(incident["id"], incident, None), self._town(town_key, town_slot, incident["id"], [])]
+            self._audited("fusion", "incident.opened", incident, writes, alert=alert.id)
             return {"incident": incident, "created": True}
+        # Fusion's own bookkeeping (an alert waiting in its town's window) changes no shared record.
         self.store.commit([self._town(town_key, town_slot, (town_slot or {}).get("incident_id"), waiting)])
         return {"waiting": len(waiting)}
+
+    def _audited(
+        self,
+        actor: str,
+        action: str,
+        incident: Mapping[str, Any],
+        writes: list[tuple[str, dict[str, Any], int | None]],
+        **facts: Any,
+    ) -> None:
+        """The incident's change and its audit entry, in one transaction."""
+        details = {"incident": incident["id"], "grade": incident["grade"], "town": incident["town"], **facts}
+        try:
+            self.audit.append(actor=actor, action=action, details=details, changes=self.store.puts(writes))
+        except ChangeRefused:
+            raise IncidentConflict(f"{action} {incident['id']}: a guard failed") from None
 
     def _claims(
         self, points: list[dict[str, Any]], slots: Mapping[str, dict[str, Any]], incident_id: str
@@ -207,7 +236,7 @@ class Incidents:
         self, principal: Principal, payload: IncidentIn, source: str = "report", case_id: str | None = None
     ) -> dict[str, Any]:
         incident = reported_incident(payload, principal.department_id, self.clock(), source, case_id)
-        self.store.commit([(incident["id"], incident, None)])
+        self._audited(principal.department_id, "incident.reported", incident, [(incident["id"], incident, None)])
         incident["version"] = 1  # as stored
         self._announce(incident, "opened")
         return shown(incident)
@@ -253,7 +282,9 @@ class Incidents:
             "timeline": [*current["timeline"], entry],
         }
         try:
-            self.store.commit([(incident_id, incident, current["version"])])
+            self._audited(
+                principal.department_id, "incident.closed", incident, [(incident_id, incident, current["version"])]
+            )
         except IncidentConflict:
             raise Conflict(
                 "the incident changed meanwhile; read it again", [{"field": "status", "message": "changed"}]

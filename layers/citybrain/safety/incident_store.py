@@ -44,6 +44,15 @@ class DynamoIncidentStore:
     def commit(self, writes: list[tuple[str, dict[str, Any], int | None]]) -> None:
         """[(key, item, the version it was read at or None when new)], all or nothing; each
         item is stored at version + 1. Raises IncidentConflict when a guard fails."""
+        ddb = client("dynamodb")
+        try:
+            ddb.transact_write_items(TransactItems=self.puts(writes))
+        except ddb.exceptions.TransactionCanceledException as exc:
+            raise IncidentConflict(str(exc)) from None
+
+    def puts(self, writes: list[tuple[str, dict[str, Any], int | None]]) -> list[dict[str, Any]]:
+        """The transaction's actions of `commit`, for a caller that commits them with more
+        (an audited change: with its audit entry)."""
         actions = []
         for key, item, read_version in writes:
             stored = {**item, "pk": key, "version": (read_version or 0) + 1}
@@ -56,11 +65,7 @@ class DynamoIncidentStore:
                 put["ConditionExpression"] = "version = :v"
                 put["ExpressionAttributeValues"] = {":v": {"N": str(read_version)}}
             actions.append({"Put": put})
-        ddb = client("dynamodb")
-        try:
-            ddb.transact_write_items(TransactItems=actions)
-        except ddb.exceptions.TransactionCanceledException as exc:
-            raise IncidentConflict(str(exc)) from None
+        return actions
 
     def list(
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None

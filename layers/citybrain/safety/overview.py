@@ -145,7 +145,7 @@ def incident_row(incident: Mapping[str, Any], names: Mapping[str, str]) -> dict[
         "category_name": incident["category_name"],
         "source": incident["source"],
         "town": incident["town"],
-        "location": incident.get("location"),
+        **({"location": incident["location"]} if incident.get("location") else {}),  # absent, never null
         "domains": list(incident.get("domains", [])),
         "domain_names": [DOMAIN_NAMES.get(d, d) for d in incident.get("domains", [])],
         "departments": [names.get(d, d) for d in incident.get("departments", [])],

@@ -93,7 +93,7 @@ class Incident(Shape):
     colour: str = Field(description="红, 橙, 黄 or 蓝")
     rgb: str
     town: str
-    location: Position | None
+    location: Position | None = optional("its risk point's, else its first alert's device's")
     alerts: list[str] = Field(description="the alerts it joins")
     risk_points: list[str]
     domains: list[str]
@@ -182,7 +182,7 @@ class OverviewIncident(Shape):
     category_name: str
     source: Literal["alerts", "report", "case"]
     town: str
-    location: Position | None
+    location: Position | None = optional("its risk point's, else its first alert's device's")
     domains: list[str]
     domain_names: list[str] = Field(description="交通, 环保, 城管, 住建, 卫健, 应急")
     departments: list[str] = Field(description="the departments involved, by name")

@@ -16,23 +16,22 @@ class DynamoRiskPointStore:
     def table(self) -> str:
         return get_settings().risk_points_table
 
-    def create(self, record: dict[str, Any]) -> None:
-        client("dynamodb").put_item(
-            TableName=self.table, Item=to_item(record), ConditionExpression="attribute_not_exists(id)"
-        )
+    def create_write(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The write that registers a point (committed with its audit entry, not sent here)."""
+        return {
+            "Put": {"TableName": self.table, "Item": to_item(record), "ConditionExpression": "attribute_not_exists(id)"}
+        }
 
-    def replace(self, record: dict[str, Any], expected_version: int) -> bool:
-        ddb = client("dynamodb")
-        try:
-            ddb.put_item(
-                TableName=self.table,
-                Item=to_item(record),
-                ConditionExpression="version = :v",
-                ExpressionAttributeValues={":v": {"N": str(expected_version)}},
-            )
-            return True
-        except ddb.exceptions.ConditionalCheckFailedException:
-            return False
+    def replace_write(self, record: dict[str, Any], expected_version: int) -> dict[str, Any]:
+        """The write that replaces a point at the version it was read at."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": to_item(record),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+            }
+        }
 
     def get(self, point_id: str) -> dict[str, Any] | None:
         item = (

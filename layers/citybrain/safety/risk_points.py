@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
@@ -31,6 +31,7 @@ from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from citybrain.core.validation import Name, Number, check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
+from citybrain.exchange.audit import ChangeRefused
 
 RISK_POINT_ID = r"^rp-[0-9a-f]{12}$"
 MAX_DEVICES = 50
@@ -111,10 +112,19 @@ class RiskPointIn(BaseModel):
 
 
 class RiskPointStore(Protocol):
-    def create(self, record: dict[str, Any]) -> None: ...
-    def replace(self, record: dict[str, Any], expected_version: int) -> bool: ...
+    def create_write(self, record: dict[str, Any]) -> dict[str, Any]: ...
+    def replace_write(self, record: dict[str, Any], expected_version: int) -> dict[str, Any]: ...
     def get(self, point_id: str) -> dict[str, Any] | None: ...
     def list(self, filters: dict[str, str], limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]: ...
+
+
+class AuditTrail(Protocol):
+    """The district's audit chain (citybrain.exchange.audit.AuditLog): the entry and the change
+    commit together; ChangeRefused when the change's own condition fails."""
+
+    def append(
+        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any]: ...
 
 
 class DeviceLookup(Protocol):
@@ -136,9 +146,11 @@ class RiskPoints:
         devices: DeviceLookup,
         state: RiskPointState,
         department_exists: Callable[[str], bool],
+        audit: AuditTrail,
         clock: Callable[[], int] = timeutil.now_ms,
     ) -> None:
         self.store = store
+        self.audit = audit
         self.devices = devices
         self.state = state
         self.department_exists = department_exists
@@ -161,7 +173,12 @@ class RiskPoints:
             "updated_at": now,
             "updated_by": principal.department_id,
         }
-        self.store.create(record)
+        self.audit.append(
+            actor=principal.department_id,
+            action="risk_point.registered",
+            details=_facts(record),
+            changes=[self.store.create_write(record)],
+        )
         return shown(record)
 
     def replace(self, principal: Principal, point_id: str, payload: RiskPointIn) -> dict[str, Any]:
@@ -190,10 +207,17 @@ class RiskPoints:
             "updated_at": now,
             "updated_by": principal.department_id,
         }
-        if not self.store.replace(record, current["version"]):
+        try:
+            self.audit.append(
+                actor=principal.department_id,
+                action="risk_point.changed",
+                details=_facts(record),
+                changes=[self.store.replace_write(record, current["version"])],
+            )
+        except ChangeRefused:
             raise Conflict(
                 "the risk point changed meanwhile", [{"field": "version", "message": "read it again and retry"}]
-            )
+            ) from None
         return shown(record)
 
     def describe(self, point_id: str) -> dict[str, Any]:
@@ -266,6 +290,18 @@ class RiskPoints:
                 or {"device_id": device_id, "owner": owner, "bound_by": principal.department_id, "bound_at": now}
             )
         return bindings
+
+
+def _facts(record: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit entry says of a point: which, its level, whose, and the devices bound."""
+    return {
+        "risk_point": record["id"],
+        "version": record["version"],
+        "risk_level": record["risk_level"],
+        "department": record["department"],
+        "devices": list(record["devices"]),
+        "bound_from_other_departments": [b["device_id"] for b in record.get("bindings", [])],
+    }
 
 
 def shown(record: Mapping[str, Any]) -> dict[str, Any]:
