@@ -35,6 +35,19 @@ def _asset(name: str):
 
 @route(
     bp,
+    "/dashboard/live.js",
+    methods=["GET"],
+    summary="The live pages' shared script: the API key kept in the browser, the refresh loop",
+    response=RESPONSES + "DashboardScript",
+    public=True,
+    content_type="text/javascript",
+)
+def live_script():
+    return _asset("live.js")
+
+
+@route(
+    bp,
     "/dashboard/dashboard.js",
     methods=["GET"],
     summary="The dashboard page's script",

@@ -271,3 +271,13 @@ def demo(start_stack):
     code = running.stop()
     assert code == 0, f"the demo stack exited {code} on SIGTERM\n{running.log_tail()}"
     assert port_is_free(running.api_port) and port_is_free(running.aws_port)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium for a page's browser test (tests/e2e/chromium.py)."""
+    from tests.e2e.chromium import chromium
+
+    driver = chromium(tmp_path)
+    yield driver
+    driver.quit()

@@ -10,35 +10,18 @@ and a missing browser fails."""
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from pathlib import Path
 
-import pytest
-
 from citybrain.core.timeutil import now_ms, parse_instant
 from citybrain.sensing.aqi import air_quality, level
+from tests.e2e.chromium import KEY_STORAGE, css_rgb, rgb
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = ROOT / "build" / "dashboard.png"
-# The network is closed: without the background-networking flags Chromium waits on refused connections.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1440,1200",
-)
 REFRESH_SECONDS = 2  # the page's default is 30; ?refresh= shortens it for the test
 SLOW_REQUEST = 15  # what one refresh's request may take on a busy machine (the demo feed runs meanwhile)
-KEY_STORAGE = "citybrain.dashboard.apiKey"
 
 # In one go, so that no refresh comes between: which overview is drawn, and how it lists the alert.
 NEWEST_OVERVIEW = """
@@ -72,38 +55,6 @@ return Array.from(document.querySelectorAll('#towns .tile')).map(function (tile)
   };
 });
 """
-
-
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
-
-
-def _css_rgb(css: str) -> tuple[int, int, int]:
-    # "rgb(255, 126, 0)" or "rgba(255, 126, 0, 1)"
-    parts = css[css.index("(") + 1 : css.index(")")].split(",")
-    return int(parts[0]), int(parts[1]), int(parts[2])
-
-
-@pytest.fixture
-def browser(tmp_path):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing on CI: .ci/run installs chromium and chromium-driver")
-        pytest.skip("no /usr/bin/chromium here (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")  # a fresh profile: no key stored yet
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def test_the_dashboard_in_chromium_on_the_demo_district(demo, browser):
@@ -144,7 +95,7 @@ def test_the_dashboard_in_chromium_on_the_demo_district(demo, browser):
         found = level(expected["airQualityIndex"])
         assert tile["aqi"] == str(expected["airQualityIndex"]), tile
         assert tile["level"] == found.name, tile
-        assert _css_rgb(tile["background"]) == _rgb(found.rgb), (tile, found)
+        assert css_rgb(tile["background"]) == rgb(found.rgb), (tile, found)
 
     # The charts: inline SVG with a size, holding what they draw.
     charts = {"trend-aqi": "rect.bar", "trend-speed": "path.line", "trend-water": "path.line", "town-chart": "rect.bar"}

@@ -12,14 +12,12 @@ and a missing browser fails."""
 
 from __future__ import annotations
 
-import os
 import uuid
-
-import pytest
 
 from citybrain.core.timeutil import now_ms
 from citybrain.core.vocabulary import Town
-from tests.e2e.test_dashboard_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, KEY_STORAGE, ROOT, _css_rgb, _rgb
+from tests.e2e.chromium import KEY_STORAGE, css_rgb, rgb
+from tests.e2e.conftest import ROOT
 
 SCREENSHOT = ROOT / "build" / "safety.png"
 REFRESH_SECONDS = 2
@@ -54,28 +52,6 @@ return {
   markup: document.querySelectorAll('#overview b').length
 };
 """
-
-
-@pytest.fixture
-def browser(tmp_path):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing on CI: .ci/run installs chromium and chromium-driver")
-        pytest.skip("no /usr/bin/chromium here (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'profile'}")  # a fresh profile: no key stored yet
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def test_the_big_safety_view_in_chromium(stack, browser):
@@ -161,11 +137,11 @@ def test_the_big_safety_view_in_chromium(stack, browser):
     found = wait(REFRESH_SECONDS + 20).until(drawn, "the risk point, its incident and the department's rates")
     assert sorted(found["towns"]) == sorted(t.value for t in Town)  # the seven towns, each a region
     assert found["marker"]["state"] == "incident" and found["marker"]["level"] == "major"
-    assert _css_rgb(found["marker"]["fill"]) == _rgb("#D7191C")  # 重大风险: red
+    assert css_rgb(found["marker"]["fill"]) == rgb("#D7191C")  # 重大风险: red
     assert found["marker"]["halos"] == 2 and found["marker"]["title"].startswith(name)
     assert found["incident"]["chip"] == "III 级 较大" and found["incident"]["town"] == "九江镇"
-    assert _css_rgb(found["incident"]["background"]) == _rgb("#FFD700")  # 较大: yellow
-    assert _css_rgb(found["grade_tile"]) == _rgb("#FFD700")
+    assert css_rgb(found["incident"]["background"]) == rgb("#FFD700")  # 较大: yellow
+    assert css_rgb(found["grade_tile"]) == rgb("#FFD700")
     assert found["rate"] == 2  # acknowledged on time, closed on time
     assert found["row_name"] == name and found["markup"] == 0
 

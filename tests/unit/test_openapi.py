@@ -92,7 +92,16 @@ def test_every_operation_that_needs_a_key_documents_401(generated):
         assert "401" in op["responses"], f"{method.upper()} {path} needs a key but does not document 401"
     dashboard = {
         f"GET /dashboard{asset}"
-        for asset in ("", "/dashboard.js", "/dashboard.css", "/icon.svg", "/safety", "/safety.js", "/safety.css")
+        for asset in (
+            "",
+            "/live.js",
+            "/dashboard.js",
+            "/dashboard.css",
+            "/icon.svg",
+            "/safety",
+            "/safety.js",
+            "/safety.css",
+        )
     }
     assert public == {"GET /v1/health", "GET /v1/openapi.json", *dashboard}  # the page asks for a key itself
     catalog = generated["paths"]["/v1/catalog.jsonld"]["get"]

@@ -27,14 +27,13 @@ from citybrain.alerts import lifecycle as alerts
 from citybrain.core import timeutil
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
-from citybrain.core.dynamo import batch_get, from_item, query_all, to_item
+from citybrain.core.dynamo import batch_get, from_item, query_all, query_page, to_item
 
 FEED = "alerts"
 PENDING = "pending"
 SLOT_PREFIX = "open#"
 NOTIFY_PREFIX = "notify#"
 STORAGE_ONLY = ("pk", "feed", "issued_key", "alert_id", "active_feed", "active_key")
-QUERY_PAGES_PER_CALL = 10  # a very selective filter returns a short page and a cursor rather than read on and on
 
 
 def slot_key(device_id: str, rule: str) -> str:
@@ -135,24 +134,10 @@ class AlertStore:
             return {hash_name: {"S": hash_value}, "issued_key": {"S": k}, "pk": {"S": alert_id}}
 
         start = start_key(cursor["k"], cursor["id"]) if cursor else None
-        items: list[dict[str, Any]] = []
-        for _ in range(QUERY_PAGES_PER_CALL):
-            # Without a filter every item read is returned; with one, read ahead in bigger pages.
-            kwargs["Limit"] = limit - len(items) if not clauses else max(limit, 200)
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            response = client("dynamodb").query(**kwargs)
-            page = response["Items"]
-            last = response.get("LastEvaluatedKey")
-            for index, raw in enumerate(page):
-                items.append(_record(raw))
-                if len(items) == limit:
-                    more = index + 1 < len(page) or last
-                    return items, ({"k": raw["issued_key"]["S"], "id": raw["pk"]["S"]} if more else None)
-            if not last:
-                return items, None
-            start = last
-        return items, {"k": last["issued_key"]["S"], "id": last["pk"]["S"]}
+        raw, after = query_page(
+            kwargs, limit, start, lambda item: {"k": item["issued_key"]["S"], "id": item["pk"]["S"]}
+        )
+        return [_record(item) for item in raw], after
 
     def active_alerts(self) -> builtins.list[dict[str, Any]]:
         """Every open or acknowledged alert, newest first (at most one per device and rule)."""

@@ -8,7 +8,7 @@ which round-trips exactly)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from citybrain.core.aws import client
@@ -126,3 +126,62 @@ def batch_get(requests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[
         else:
             raise RuntimeError("DynamoDB kept keys unprocessed after retries")
     return found
+
+
+QUERY_PAGES_PER_CALL = 10
+
+
+def query_page(
+    kwargs: dict[str, Any],
+    limit: int,
+    start: dict[str, Any] | None,
+    cursor_of: Callable[[dict[str, Any]], dict[str, str]],
+) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """One page of a listing: up to `limit` raw items of a Query (in its own order), and the
+    cursor after the last one (`cursor_of` a raw item or key; None on the last page).
+
+    Without a FilterExpression every item read is returned, so each call asks for what is
+    missing; with one, it reads ahead in larger pages, at most QUERY_PAGES_PER_CALL of them,
+    so a filter that matches little still answers within bounded work."""
+    filtered = "FilterExpression" in kwargs
+    items: list[dict[str, Any]] = []
+    last: dict[str, Any] | None = None
+    for _ in range(QUERY_PAGES_PER_CALL):
+        kwargs["Limit"] = max(limit, 200) if filtered else limit - len(items)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        response = client("dynamodb").query(**kwargs)
+        page = response["Items"]
+        last = response.get("LastEvaluatedKey")
+        for index, raw in enumerate(page):
+            items.append(raw)
+            if len(items) == limit:
+                more = index + 1 < len(page) or last
+                return items, (cursor_of(raw) if more else None)
+        if not last:
+            return items, None
+        start = last
+    assert last is not None
+    return items, cursor_of(last)
+
+
+def newest_in_feed(table: str, index: str, feed: str, filters: dict[str, str]) -> dict[str, Any]:
+    """Query arguments for a feed index (hash `feed`, its range the time an item was made)
+    newest first, keeping only the items whose attributes equal `filters`."""
+    names = {"#feed": "feed"}
+    values: dict[str, Any] = {":feed": {"S": feed}}
+    clauses = []
+    for i, (name, value) in enumerate(sorted(filters.items())):
+        names[f"#f{i}"], values[f":f{i}"] = name, {"S": value}
+        clauses.append(f"#f{i} = :f{i}")
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": index,
+        "KeyConditionExpression": "#feed = :feed",
+        "ScanIndexForward": False,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    if clauses:
+        kwargs["FilterExpression"] = " AND ".join(clauses)
+    return kwargs

@@ -20,6 +20,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGE = "index.html"
 SAFETY_PAGE = "safety.html"  # 大安全态势, GET /dashboard/safety: the same look, its own script and styles
 ASSETS = {
+    "live.js": "text/javascript",  # what both pages share: the key, the refresh loop, text-only DOM helpers
     "dashboard.js": "text/javascript",
     "dashboard.css": "text/css",
     "icon.svg": "image/svg+xml",

@@ -9,10 +9,9 @@ from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
-from citybrain.core.dynamo import from_item, to_attr, to_item
+from citybrain.core.dynamo import from_item, newest_in_feed, query_page, to_attr, to_item
 
 FEED = "reports"
-QUERY_PAGES_PER_CALL = 10
 
 
 class DynamoReportStore:
@@ -61,49 +60,20 @@ class DynamoReportStore:
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
         """A page of reports, newest first; `date` matches every report whose period touches it."""
-        names = {"#feed": "feed"}
-        values: dict[str, Any] = {":feed": {"S": FEED}}
-        clauses = []
-        for i, (name, value) in enumerate(sorted(filters.items())):
-            values[f":f{i}"] = {"S": value}
-            if name == "date":
-                names[f"#f{i}"] = "days"
-                clauses.append(f"contains(#f{i}, :f{i})")
-            else:
-                names[f"#f{i}"] = name
-                clauses.append(f"#f{i} = :f{i}")
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "requested-index",
-            "KeyConditionExpression": "#feed = :feed",
-            "ScanIndexForward": False,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        if clauses:
-            kwargs["FilterExpression"] = " AND ".join(clauses)
+        equal = {name: value for name, value in filters.items() if name != "date"}
+        kwargs = newest_in_feed(self.table, "requested-index", FEED, equal)
+        if "date" in filters:  # a period's dates are a list on the item
+            kwargs["ExpressionAttributeNames"]["#days"] = "days"
+            kwargs["ExpressionAttributeValues"][":day"] = {"S": filters["date"]}
+            touches = "contains(#days, :day)"
+            kwargs["FilterExpression"] = f"{kwargs['FilterExpression']} AND {touches}" if equal else touches
         start = (
             {"feed": {"S": FEED}, "requested_key": {"S": cursor["k"]}, "id": {"S": cursor["id"]}} if cursor else None
         )
-        items: list[dict[str, Any]] = []
-        last = None
-        for _ in range(QUERY_PAGES_PER_CALL):
-            kwargs["Limit"] = max(limit, 100) if clauses else limit - len(items)
-            if start:
-                kwargs["ExclusiveStartKey"] = start
-            response = client("dynamodb").query(**kwargs)
-            page = response["Items"]
-            last = response.get("LastEvaluatedKey")
-            for index, raw in enumerate(page):
-                items.append(from_item(raw))
-                if len(items) == limit:
-                    more = index + 1 < len(page) or last
-                    return items, ({"k": raw["requested_key"]["S"], "id": raw["id"]["S"]} if more else None)
-            if not last:
-                return items, None
-            start = last
-        assert last is not None
-        return items, {"k": last["requested_key"]["S"], "id": last["id"]["S"]}
+        raw, after = query_page(
+            kwargs, limit, start, lambda item: {"k": item["requested_key"]["S"], "id": item["id"]["S"]}
+        )
+        return [from_item(item) for item in raw], after
 
 
 class S3Artifacts:

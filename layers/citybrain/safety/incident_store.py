@@ -13,7 +13,7 @@ from typing import Any
 
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
-from citybrain.core.dynamo import batch_get, from_item, to_item
+from citybrain.core.dynamo import batch_get, from_item, newest_in_feed, query_page, to_item
 
 FEED = "incidents"
 INTERNAL = ("pk", "feed", "opened_key")
@@ -70,42 +70,12 @@ class DynamoIncidentStore:
     def list(
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
     ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
-        names = {"#feed": "feed"}
-        values: dict[str, Any] = {":feed": {"S": FEED}}
-        clauses = []
-        for i, (name, value) in enumerate(sorted(filters.items())):
-            names[f"#f{i}"], values[f":f{i}"] = name, {"S": value}
-            clauses.append(f"#f{i} = :f{i}")
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": "opened-index",
-            "KeyConditionExpression": "#feed = :feed",
-            "ScanIndexForward": False,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        if clauses:
-            kwargs["FilterExpression"] = " AND ".join(clauses)
-        if cursor:
-            kwargs["ExclusiveStartKey"] = {
-                "pk": {"S": cursor["id"]},
-                "feed": {"S": FEED},
-                "opened_key": {"S": cursor["k"]},
-            }
-        items: list[dict[str, Any]] = []
-        while True:
-            kwargs["Limit"] = max(limit, 100) if clauses else limit - len(items)
-            response = client("dynamodb").query(**kwargs)
-            page = response["Items"]
-            last = response.get("LastEvaluatedKey")
-            for index, raw in enumerate(page):
-                items.append(_plain(from_item(raw)))
-                if len(items) == limit:
-                    more = index + 1 < len(page) or last
-                    return items, ({"k": raw["opened_key"]["S"], "id": raw["pk"]["S"]} if more else None)
-            if not last:
-                return items, None
-            kwargs["ExclusiveStartKey"] = last
+        kwargs = newest_in_feed(self.table, "opened-index", FEED, filters)
+        start = {"pk": {"S": cursor["id"]}, "feed": {"S": FEED}, "opened_key": {"S": cursor["k"]}} if cursor else None
+        raw, after = query_page(
+            kwargs, limit, start, lambda item: {"k": item["opened_key"]["S"], "id": item["pk"]["S"]}
+        )
+        return [_plain(from_item(item)) for item in raw], after
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

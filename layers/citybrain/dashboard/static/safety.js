@@ -12,9 +12,15 @@
 (function () {
   "use strict";
 
-  var KEY_STORAGE = "citybrain.dashboard.apiKey"; // shared with the operations dashboard
+  var live = window.CityBrainLive; // live.js: text-only DOM helpers, the key, the refresh loop
+  var byId = live.byId;
+  var el = live.el;
+  var svg = live.svg;
+  var clear = live.clear;
+  var localTime = live.localTime;
+  var shortTime = live.shortTime;
+
   var DATA_URL = "../v1/safety/overview"; // relative: the page may sit under an API Gateway stage
-  var SVG_NS = "http://www.w3.org/2000/svg";
 
   var SEVERITY = { critical: "紧急", high: "严重", medium: "中等", low: "轻微", informational: "提示" };
   var STATE_CLASS = { normal: "state-normal", alerting: "state-alerting", incident: "state-incident" };
@@ -47,44 +53,6 @@
   var MAP_WIDTH = Math.round((BOUNDS.east - BOUNDS.west) * COS_LAT * SCALE) + 2 * MAP_PAD;
   var MAP_HEIGHT = Math.round((BOUNDS.north - BOUNDS.south) * SCALE) + 2 * MAP_PAD;
 
-  var refreshSeconds = Number(document.body.getAttribute("data-refresh-seconds")) || 30;
-  var timer = null;
-  var loading = false;
-
-  // -- small DOM helpers: text only, never HTML ------------------------------------------
-  function byId(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function svg(tag, attributes, text) {
-    var node = document.createElementNS(SVG_NS, tag);
-    Object.keys(attributes || {}).forEach(function (name) {
-      node.setAttribute(name, String(attributes[name]));
-    });
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
-    return node;
-  }
-
-  function localTime(iso) {
-    return iso ? iso.replace("T", " ").replace(/(\.\d+)?([+-]\d\d:\d\d|Z)$/, "") : "";
-  }
-
-  function shortTime(iso) {
-    return localTime(iso).slice(5, 16); // "11-27 14:30"
-  }
-
   function percent(rate) {
     return rate === null || rate === undefined ? "—" : (rate * 100).toFixed(1) + "%";
   }
@@ -101,114 +69,8 @@
     return rgb === "#FFD700" || rgb === "#FF8C00" ? "on-light" : "on-dark";
   }
 
-  // -- the API key (as the dashboard keeps it) -------------------------------------------
-  function storedKey() {
-    try {
-      return window.localStorage.getItem(KEY_STORAGE);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  var sessionKey = storedKey();
-
-  function storeKey(key) {
-    try {
-      window.localStorage.setItem(KEY_STORAGE, key);
-    } catch (e) {
-      /* storage refused (a private window): the key lasts as long as the page */
-    }
-    sessionKey = key;
-  }
-
-  function forgetKey() {
-    try {
-      window.localStorage.removeItem(KEY_STORAGE);
-    } catch (e) {
-      /* nothing stored */
-    }
-    sessionKey = null;
-  }
-
-  function showPrompt(message) {
-    stop();
-    byId("overview").hidden = true;
-    byId("change-key").hidden = true;
-    byId("key-prompt").hidden = false;
-    byId("key-error").textContent = message || "";
-    setStatus("请输入 API 密钥", false);
-    byId("key-input").focus();
-  }
-
-  function onKeySubmitted(event) {
-    event.preventDefault();
-    var key = byId("key-input").value.trim();
-    if (!key) {
-      byId("key-error").textContent = "请输入密钥";
-      return;
-    }
-    storeKey(key);
-    byId("key-input").value = "";
-    byId("key-prompt").hidden = true;
-    setStatus("正在读取数据…", false);
-    load();
-  }
-
-  // -- loading, every refreshSeconds -----------------------------------------------------
-  function setStatus(text, failed) {
-    var status = byId("status");
-    status.textContent = text;
-    status.classList.toggle("failed", Boolean(failed));
-  }
-
-  function stop() {
-    if (timer !== null) window.clearTimeout(timer);
-    timer = null;
-  }
-
-  function schedule() {
-    stop();
-    timer = window.setTimeout(load, refreshSeconds * 1000);
-  }
-
-  function load() {
-    if (loading) return;
-    if (!sessionKey) {
-      showPrompt();
-      return;
-    }
-    loading = true;
-    window
-      .fetch(DATA_URL, { headers: { "X-Api-Key": sessionKey, Accept: "application/json" }, cache: "no-store" })
-      .then(function (response) {
-        if (response.status === 401 || response.status === 403) {
-          forgetKey();
-          showPrompt(response.status === 401 ? "密钥无效，请重新输入" : "该密钥无权查看态势，请换用其他密钥");
-          return null;
-        }
-        if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json().then(function (data) {
-          render(data);
-          setStatus("更新于 " + localTime(data.generated_at) + "（北京时间）", false);
-          schedule();
-        });
-      })
-      .catch(function (error) {
-        setStatus("数据更新失败（" + error.message + "），" + refreshSeconds + " 秒后重试", true);
-        schedule();
-      })
-      .finally(function () {
-        loading = false;
-      });
-  }
-
   // -- drawing ---------------------------------------------------------------------------
   function render(data) {
-    var overview = byId("overview");
-    overview.setAttribute("data-generated-at", data.generated_at);
-    byId("key-prompt").hidden = true;
-    overview.hidden = false;
-    byId("change-key").hidden = false;
     renderSummary(data);
     renderMap(data);
     renderLegend(data.levels);
@@ -530,21 +392,5 @@
     figure.appendChild(root);
   }
 
-  // -- start -----------------------------------------------------------------------------
-  function start() {
-    byId("refresh-seconds").textContent = String(refreshSeconds);
-    byId("key-form").addEventListener("submit", onKeySubmitted);
-    byId("change-key").addEventListener("click", function () {
-      forgetKey();
-      showPrompt();
-    });
-    if (sessionKey) {
-      setStatus("正在读取数据…", false);
-      load();
-    } else {
-      showPrompt();
-    }
-  }
-
-  start();
+  live.start({ dataUrl: DATA_URL, render: render, forbidden: "该密钥无权查看态势，请换用其他密钥" });
 })();
