@@ -55,3 +55,21 @@ def chromium(profile: Path):
     driver = webdriver.Chrome(options=options, service=service)
     driver.set_page_load_timeout(30)
     return driver
+
+
+def save_whole_page(driver, path: Path) -> None:
+    """A screenshot of the whole page: the window grown until its viewport holds the document."""
+    for _ in range(3):
+        page_height, viewport = driver.execute_script(
+            "return [document.documentElement.scrollHeight, window.innerHeight]"
+        )
+        if viewport >= page_height:
+            break
+        width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+        driver.set_window_size(width, min(height + page_height - viewport, 8000))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert driver.save_screenshot(str(path))
+
+
+def console_errors(driver) -> list[dict]:
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

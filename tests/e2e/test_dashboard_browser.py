@@ -16,7 +16,7 @@ from pathlib import Path
 
 from citybrain.core.timeutil import now_ms, parse_instant
 from citybrain.sensing.aqi import air_quality, level
-from tests.e2e.chromium import KEY_STORAGE, css_rgb, rgb
+from tests.e2e.chromium import KEY_STORAGE, console_errors, css_rgb, rgb, save_whole_page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "build" / "dashboard.png"
@@ -147,17 +147,6 @@ def test_the_dashboard_in_chromium_on_the_demo_district(demo, browser):
     assert not browser.find_element(By.ID, "key-prompt").is_displayed()
     wait(20).until(shown.presence_of_element_located((By.CSS_SELECTOR, f"tr[data-alert-id='{alert['id']}']")))
 
-    # The whole page in one picture: the window grown until its viewport holds the document.
-    for _ in range(3):
-        page_height, viewport = browser.execute_script(
-            "return [document.documentElement.scrollHeight, window.innerHeight]"
-        )
-        if viewport >= page_height:
-            break
-        width, height = browser.get_window_size()["width"], browser.get_window_size()["height"]
-        browser.set_window_size(width, min(height + page_height - viewport, 8000))
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(SCREENSHOT))
-
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    save_whole_page(browser, SCREENSHOT)
+    errors = console_errors(browser)
     assert errors == [], errors

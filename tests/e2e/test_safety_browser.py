@@ -16,7 +16,7 @@ import uuid
 
 from citybrain.core.timeutil import now_ms
 from citybrain.core.vocabulary import Town
-from tests.e2e.chromium import KEY_STORAGE, css_rgb, rgb
+from tests.e2e.chromium import KEY_STORAGE, console_errors, css_rgb, rgb, save_whole_page
 from tests.e2e.conftest import ROOT
 
 SCREENSHOT = ROOT / "build" / "safety.png"
@@ -161,16 +161,6 @@ def test_the_big_safety_view_in_chromium(stack, browser):
     link = browser.find_element(By.CSS_SELECTOR, "a.nav-link")
     assert link.get_attribute("href") == f"{stack.api_url}/dashboard"
 
-    for _ in range(3):
-        page_height, viewport = browser.execute_script(
-            "return [document.documentElement.scrollHeight, window.innerHeight]"
-        )
-        if viewport >= page_height:
-            break
-        width, height = browser.get_window_size()["width"], browser.get_window_size()["height"]
-        browser.set_window_size(width, min(height + page_height - viewport, 8000))
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    assert browser.save_screenshot(str(SCREENSHOT))
-
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    save_whole_page(browser, SCREENSHOT)
+    errors = console_errors(browser)
     assert errors == [], errors

@@ -6,18 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from citybrain.core.validation import Name, Note, Number
+from citybrain.core.validation import Name, Note
 from citybrain.core.vocabulary import Town
+from citybrain.sensing.devices import Location
 
 STATUSES = ("reported", "registered", "cancelled", "dispatched", "processing", "fed_back", "closed")
 OPEN_STATUSES = frozenset({"reported", "registered", "dispatched", "processing", "fed_back"})
 CASE_ID = r"^case-[0-9]{8}-[0-9a-f]{10}$"
-
-
-class Place(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lat: Number = Field(ge=-90, le=90)
-    lon: Number = Field(ge=-180, le=180)
 
 
 class CaseIn(BaseModel):
@@ -29,7 +24,7 @@ class CaseIn(BaseModel):
     subcategory: Name = Field(min_length=1, max_length=60, description="e.g. 井盖缺失, 占道经营, 路灯不亮")
     description: Note = Field(min_length=1)
     town: Town
-    location: Place
+    location: Location
     grade: Literal["I", "II", "III", "IV"] | None = Field(default=None, description="big-safety cases only")
     incident_id: str | None = Field(default=None, max_length=64, description="the incident it handles")
     alert_id: str | None = Field(default=None, max_length=200, description="the alert it comes from")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from citybrain.cases.models import CASE_ID, STATUSES, CaseActionIn, CaseEscalationIn, CaseIn
@@ -16,7 +16,7 @@ from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from citybrain.core.validation import check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
-from citybrain.exchange.audit import ChangeRefused
+from citybrain.exchange.audit import AuditTrail, ChangeRefused
 
 LIST_CURSOR = {"k": str, "id": str}
 MAX_STATS_DAYS = 366
@@ -31,14 +31,6 @@ class CaseStore(Protocol):
     def list(
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
     ) -> tuple[builtins.list[dict[str, Any]], dict[str, str] | None]: ...
-
-
-class AuditTrail(Protocol):
-    """The district's audit chain (citybrain.exchange.audit.AuditLog)."""
-
-    def append(
-        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[dict[str, Any]] = ()
-    ) -> dict[str, Any]: ...
 
 
 class SupervisionPublisher(Protocol):

@@ -52,6 +52,16 @@ class RequestFacts:
 Write = dict[str, Any]
 
 
+class AuditTrail(Protocol):
+    """What another feature's service needs of the district's one audit chain (AuditLog):
+    an entry appended with the change it records, committed together; ChangeRefused when
+    the change's own condition fails."""
+
+    def append(
+        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[Write] = ()
+    ) -> dict[str, Any]: ...
+
+
 class ChangeRefused(Exception):
     """The audited change's own condition failed (the state moved meanwhile, the item
     already exists…): neither the change nor its entry was written."""

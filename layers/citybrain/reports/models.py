@@ -29,7 +29,7 @@ REPORT_ID = r"^rpt_[A-Za-z0-9_-]{1,100}$"
 KIND_NAMES = {"hourly": "小时报", "daily": "日报", "range": "时段报告"}
 
 
-def _local_date(value: str, field: str) -> date:
+def local_date_of(value: str, field: str) -> date:
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
@@ -62,7 +62,7 @@ class ReportRequestIn(BaseModel):
     @classmethod
     def _is_date(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None:
-            _local_date(value, (info.field_name or "date").rstrip("_"))
+            local_date_of(value, (info.field_name or "date").rstrip("_"))
         return value
 
     @model_validator(mode="after")
@@ -139,12 +139,12 @@ def period_of(request: ReportRequestIn, now_ms: int) -> tuple[Period, list[dict[
             return _nothing(), [{"field": "hour", "message": "is in the future"}]
         return hourly_period(start), []
     if request.kind == "daily":
-        day = _local_date(request.date, "date") if request.date else today - timedelta(days=1)
+        day = local_date_of(request.date, "date") if request.date else today - timedelta(days=1)
         if day > today:
             return _nothing(), [{"field": "date", "message": "is in the future"}]
         return days_period("daily", day, day), []
     assert request.from_ is not None and request.to is not None  # the model's rule
-    first, last = _local_date(request.from_, "from"), _local_date(request.to, "to")
+    first, last = local_date_of(request.from_, "from"), local_date_of(request.to, "to")
     problems = []
     if first > today:
         problems.append({"field": "from", "message": "is in the future"})

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any, Protocol
 
 from citybrain.core import paging, timeutil
@@ -34,6 +33,7 @@ from citybrain.reports.models import (
     ReportRequestIn,
     days_period,
     hourly_period,
+    local_date_of,
     new_report_id,
     period_of,
     report_record,
@@ -169,8 +169,10 @@ class Reports:
         if params.get("domain"):
             filters["domain"] = one_of("domain", params["domain"], [d.value for d in Domain])
         if params.get("date"):
-            if not _is_date(params["date"]):
-                raise ValidationFailed("invalid query", [{"field": "date", "message": "not a date (YYYY-MM-DD)"}])
+            try:
+                local_date_of(params["date"], "date")
+            except ValueError as exc:
+                raise ValidationFailed("invalid query", [{"field": "date", "message": str(exc)}]) from None
             filters["date"] = params["date"]
         limit = paging.parse_limit(params.get("limit"), default=50, maximum=200)
         cursor = paging.decode_cursor(params.get("cursor"), LIST_CURSOR)
@@ -201,14 +203,6 @@ class Reports:
             out["sizes"] = record.get("sizes")
             out["links_expire_in_seconds"] = self.link_seconds
         return out
-
-
-def _is_date(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
 
 
 def _is_report_id(value: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from citybrain.core import paging, timeutil
@@ -21,7 +21,7 @@ from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFaile
 from citybrain.core.validation import check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
-from citybrain.exchange.audit import ChangeRefused
+from citybrain.exchange.audit import AuditTrail, ChangeRefused
 from citybrain.safety.incident_store import IncidentConflict
 from citybrain.safety.incidents import (
     FUSED_DOMAINS,
@@ -57,14 +57,6 @@ class BoundRiskPoints(Protocol):
 
 class DeviceLookup(Protocol):
     def get_many(self, device_ids: builtins.list[str]) -> dict[str, dict[str, Any]]: ...
-
-
-class AuditTrail(Protocol):
-    """The district's audit chain (citybrain.exchange.audit.AuditLog)."""
-
-    def append(
-        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[dict[str, Any]] = ()
-    ) -> dict[str, Any]: ...
 
 
 class SafetyPublisher(Protocol):
@@ -242,12 +234,15 @@ class Incidents:
         return shown(incident)
 
     def get(self, incident_id: str) -> dict[str, Any]:
+        return shown(_without_key(self._stored(incident_id)))
+
+    def _stored(self, incident_id: str) -> dict[str, Any]:
         if not incident_id.startswith("inc-") or len(incident_id) > 64:
             raise ValidationFailed("invalid incident id", [{"field": "incident_id", "message": "not an incident id"}])
         found = self.store.get(incident_id)
         if found is None:
             raise NotFound(f"no incident {incident_id}")
-        return shown(_without_key(found))
+        return found
 
     def list(self, params: Mapping[str, str]) -> dict[str, Any]:
         params = check_query(dict(params))
@@ -267,9 +262,7 @@ class Incidents:
         """People close incidents (the command centre: the data bureau or the emergency bureau)."""
         if not (principal.is_admin or principal.department_id in self.command_centre):
             raise Forbidden("only the command centre (the data bureau or the emergency bureau) closes incidents")
-        self.get(incident_id)
-        current = self.store.get(incident_id)
-        assert current is not None
+        current = self._stored(incident_id)
         if current["status"] != "open":
             raise Conflict("the incident is already closed", [{"field": "status", "message": "closed"}])
         now = timeutil.local_iso(self.clock())

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from citybrain.core import timeutil
 from citybrain.core.validation import Note
 from citybrain.core.vocabulary import Town
-from citybrain.safety.risk_points import Place
+from citybrain.sensing.devices import Location
 
 GRADES = ("I", "II", "III", "IV")  # most severe first
 
@@ -181,7 +181,7 @@ class IncidentIn(BaseModel):
     category: Literal["natural_disaster", "accident", "public_health", "social_security"]
     grade: Literal["I", "II", "III", "IV"]
     town: Town
-    location: Place
+    location: Location
     description: Note = Field(min_length=1)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
@@ -28,10 +28,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from citybrain.core import paging, timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from citybrain.core.validation import Name, Number, check_query, one_of
+from citybrain.core.validation import Name, check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
-from citybrain.exchange.audit import ChangeRefused
+from citybrain.exchange.audit import AuditTrail, ChangeRefused
+from citybrain.sensing.devices import Location
 
 RISK_POINT_ID = r"^rp-[0-9a-f]{12}$"
 MAX_DEVICES = 50
@@ -72,12 +73,6 @@ CATEGORY_NAMES = {
 }
 
 
-class Place(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lat: Number = Field(ge=-90, le=90)
-    lon: Number = Field(ge=-180, le=180)
-
-
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: Name = Field(min_length=1, max_length=100)
@@ -94,7 +89,7 @@ class RiskPointIn(BaseModel):
     category: RiskCategory
     kind: Name = Field(min_length=1, max_length=60, description="free, e.g. 桥梁, 下穿隧道, 燃气管线")
     town: Town
-    location: Place
+    location: Location
     risk_level: RiskLevel
     department: str | None = Field(
         default=None, max_length=63, description="the responsible department (default: the caller's)"
@@ -116,15 +111,6 @@ class RiskPointStore(Protocol):
     def replace_write(self, record: dict[str, Any], expected_version: int) -> dict[str, Any]: ...
     def get(self, point_id: str) -> dict[str, Any] | None: ...
     def list(self, filters: dict[str, str], limit: int, cursor: dict | None) -> tuple[list[dict], dict | None]: ...
-
-
-class AuditTrail(Protocol):
-    """The district's audit chain (citybrain.exchange.audit.AuditLog): the entry and the change
-    commit together; ChangeRefused when the change's own condition fails."""
-
-    def append(
-        self, *, actor: str, action: str, details: dict[str, Any] | None = None, changes: Sequence[dict[str, Any]] = ()
-    ) -> dict[str, Any]: ...
 
 
 class DeviceLookup(Protocol):

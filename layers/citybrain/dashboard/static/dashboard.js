@@ -18,6 +18,7 @@
   var svg = live.svg;
   var clear = live.clear;
   var shortTime = live.shortTime;
+  var card = live.card;
 
   var DATA_URL = "v1/dashboard"; // relative: the page may sit under an API Gateway stage
   var NO_DATA = "无数据";
@@ -53,17 +54,6 @@
     renderTrends(data.trends);
     renderAlerts(data.alerts);
     renderExchange(data.exchange);
-  }
-
-  function card(title, value, unit, detail, className) {
-    var node = el("article", "card" + (className ? " " + className : ""));
-    node.appendChild(el("h3", "card-title", title));
-    var figure = el("p", "card-value");
-    figure.appendChild(el("span", "value", value));
-    if (unit) figure.appendChild(el("span", "unit", unit));
-    node.appendChild(figure);
-    if (detail) node.appendChild(el("p", "card-detail", detail));
-    return node;
   }
 
   function severityCounts(alerts) {

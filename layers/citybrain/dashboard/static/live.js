@@ -1,6 +1,6 @@
 /*
  * What the live pages (城市运行总览 and 大安全态势) share: the DOM helpers that set text only
- * (never HTML), the API key asked for once and kept in this browser's localStorage, and the
+ * (never HTML) and the figure cards, the API key asked for once and kept in this browser's localStorage, and the
  * loop that reads the page's data every `data-refresh-seconds` seconds (30 unless the page
  * was asked for another interval) and hands it to the page's own `render`.
  * Times are shown as the server writes them: local time (+08:00).
@@ -33,6 +33,17 @@
 
   function clear(node) {
     while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function card(title, value, unit, detail, className) {
+    var node = el("article", "card" + (className ? " " + className : ""));
+    node.appendChild(el("h3", "card-title", title));
+    var figure = el("p", "card-value");
+    figure.appendChild(el("span", "value", value));
+    if (unit) figure.appendChild(el("span", "unit", unit));
+    node.appendChild(figure);
+    if (detail) node.appendChild(el("p", "card-detail", detail));
     return node;
   }
 
@@ -178,6 +189,7 @@
     clear: clear,
     localTime: localTime,
     shortTime: shortTime,
+    card: card,
     start: start
   };
 })();

@@ -19,6 +19,7 @@
   var clear = live.clear;
   var localTime = live.localTime;
   var shortTime = live.shortTime;
+  var card = live.card;
 
   var DATA_URL = "../v1/safety/overview"; // relative: the page may sit under an API Gateway stage
 
@@ -78,17 +79,6 @@
     renderPoints(data.risk_points);
     renderCases(data.cases);
     renderRates(data.departments);
-  }
-
-  function card(title, value, unit, detail, className) {
-    var node = el("article", "card" + (className ? " " + className : ""));
-    node.appendChild(el("h3", "card-title", title));
-    var figure = el("p", "card-value");
-    figure.appendChild(el("span", "value", value));
-    if (unit) figure.appendChild(el("span", "unit", unit));
-    node.appendChild(figure);
-    if (detail) node.appendChild(el("p", "card-detail", detail));
-    return node;
   }
 
   function renderSummary(data) {
