@@ -115,7 +115,7 @@ def acknowledge_case(case_id):
     return _act(case_id, "acknowledge")
 
 
-@_action_route("feedback", "处理反馈: the lead department reports what was done (note)", body_required=True)
+@_action_route("feedback", "处理反馈: the lead department reports what was done (note, photos)", body_required=True)
 def feed_back_case(case_id):
     return _act(case_id, "feedback")
 
@@ -128,6 +128,26 @@ def close_case(case_id):
 @_action_route("send-back", "返工: the command centre sends the case back to its lead, with a reason", True)
 def send_back_case(case_id):
     return _act(case_id, "send_back")
+
+
+@route(
+    bp,
+    "/v1/cases/{case_id}/photos",
+    methods=["POST"],
+    summary="A photo for the report (the reporter, before registration) or the feedback (the lead department, "
+    "while processing): recorded on the case, with a presigned URL to PUT it to",
+    body="citybrain.cases.models:CasePhotoIn",
+    response=CASES + "CasePhotoTicket",
+    status=201,
+    errors=ACTION_ERRORS,
+)
+def add_case_photo(case_id):
+    from citybrain.cases.models import CasePhotoIn
+    from citybrain.composition import cases
+
+    caller = principal(bp.current_request)
+    payload = CasePhotoIn.model_validate(body_of(bp.current_request))
+    return respond(cases().add_photo(caller, case_id, payload))
 
 
 @route(

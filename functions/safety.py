@@ -1,4 +1,4 @@
-from chalice import Blueprint
+from chalice import Blueprint, Rate
 
 from functions.http import body_of, principal, query, respond, route
 
@@ -82,6 +82,16 @@ def fuse_alerts(event):
     return process_partial_response(
         event=event.to_dict(), record_handler=_fuse, processor=processor, context=event.context
     )
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES))
+def announce_incidents(event):
+    from citybrain.composition import incidents
+    from citybrain.core.observability import logger
+
+    outcome = incidents().announce_pending()
+    logger.info("incident announcements made", extra={"incidents": outcome})
+    return outcome
 
 
 def _fuse(record):

@@ -86,6 +86,12 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         # cases: reported (conditional Put), moved at a version (Put), read, listed (reported-index); the
         # big-safety view reads the open ones (open-index) and those reported in its window (Query)
         "CasesTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+        # the cases' photos: this role signs their presigned PUTs (report, feedback) and GET links, and a
+        # feedback HEADs the photos it shows (GetObject; ListBucket so a missing one is 404, not 403).
+        # Their own bucket, not UploadsBucket: that one's every new object is announced to the uploads
+        # queue and expires after 90 days, while a photo is part of the case file, kept with the case.
+        "CasePhotosBucket/photos/*": ["s3:PutObject", "s3:GetObject"],
+        "CasePhotosBucket": ["s3:ListBucket"],
         # the audit chain's anchors: the admin anchors the head now (a conditional Put of a new key; the
         # bucket's Object Lock keeps every version), lists them and reads them for verify; the incremental
         # verification's checkpoint and the full re-verifications' records; the queue of those jobs
@@ -138,6 +144,8 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "DevicesTable": ["dynamodb:Scan"],
         # the rule state of a device found silent notes its open offline alert (versioned UpdateItem)
         "DeviceStateTable": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"],
+        # readings accepted but not stored yet: silence is then measured at the newest stored
+        "ReadingsQueue": ["sqs:GetQueueAttributes"],
         "AlertsTable": [
             "dynamodb:BatchGetItem",
             "dynamodb:GetItem",
@@ -193,6 +201,11 @@ ACCESS: dict[str, dict[str, list[str]]] = {
         "SafetyTopic": ["sns:Publish"],
         # cases: reported (conditional Put), moved at a version (Put), read, listed and evaluated (Query)
         "CasesTable": ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+    },
+    # incidents whose grade or closing was not announced yet (the opened-index), announced and marked
+    "announce_incidents": {
+        "IncidentsTable": ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"],
+        "SafetyTopic": ["sns:Publish"],
     },
     # the open cases (sparse open-index) checked against their deadlines; overdue steps marked at a
     # version and announced for supervision

@@ -39,11 +39,12 @@ def departments() -> Departments:
 
 @functools.cache
 def devices() -> Devices:
+    from citybrain.core.config import get_settings
     from citybrain.sensing.device_store import DynamoDeviceStore
     from citybrain.sensing.devices import Devices
     from citybrain.sensing.reading_store import DynamoReadingStore
 
-    return Devices(DynamoDeviceStore(), DynamoReadingStore())
+    return Devices(DynamoDeviceStore(), DynamoReadingStore(), get_settings().device_cache_seconds)
 
 
 @functools.cache
@@ -281,13 +282,18 @@ def risk_points() -> RiskPoints:
 
 @functools.cache
 def incidents() -> Incidents:
-    from citybrain.core.config import get_settings
+    from citybrain.core.config import SettingsError, get_settings
     from citybrain.safety.fusion import Incidents
     from citybrain.safety.incident_store import DynamoIncidentStore
+    from citybrain.safety.incidents import GradingTable
     from citybrain.safety.notifications import SnsSafetyPublisher
     from citybrain.safety.risk_point_store import DynamoRiskPointStore
 
     settings = get_settings()
+    try:
+        grading = GradingTable.configured(settings.incident_grading)
+    except ValueError as exc:
+        raise SettingsError(f"CITYBRAIN_INCIDENT_GRADING: {exc}") from None
     return Incidents(
         DynamoIncidentStore(),
         DynamoRiskPointStore(),
@@ -296,6 +302,7 @@ def incidents() -> Incidents:
         audit_log(),
         settings.incident_window_minutes,
         _command_centre(),
+        grading=grading,
     )
 
 
@@ -303,7 +310,9 @@ def incidents() -> Incidents:
 def cases() -> Cases:
     from citybrain.cases.notifications import SnsSupervision
     from citybrain.cases.service import Cases
-    from citybrain.cases.store import DynamoCaseStore
+    from citybrain.cases.store import DynamoCaseStore, S3CasePhotos
+    from citybrain.core.config import get_settings
+    from citybrain.uploads.store import presign_put
 
     def incident_of(incident_id: str) -> dict[str, Any] | None:
         return incidents().store.get(incident_id) if incident_id.startswith("inc-") else None
@@ -317,6 +326,7 @@ def cases() -> Cases:
         fields = {k: v for k, v in facts.items() if k != "case_id"}
         return incidents().report(principal, IncidentIn.model_validate(fields), "case", facts["case_id"])
 
+    settings = get_settings()
     return Cases(
         DynamoCaseStore(),
         SnsSupervision(),
@@ -326,6 +336,9 @@ def cases() -> Cases:
         open_incident,
         audit_log(),
         _command_centre(),
+        photos=S3CasePhotos(presign_put),
+        photo_url_expiry_seconds=settings.case_photo_url_expiry_seconds,
+        photo_link_expiry_seconds=settings.case_photo_link_expiry_seconds,
     )
 
 

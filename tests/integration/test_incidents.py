@@ -261,3 +261,45 @@ def test_three_domains_in_a_town_fuse_into_one_incident_under_concurrency(api, d
     assert opened["created"] and joined["incident"] == opened["incident"] == incident["id"]
     assert sorted(incident["alerts"]) == ["al-a", "al-b", "al-c"]
     assert sorted(incident["domains"]) == ["housing", "traffic", "urban"] and incident["grade"] == "III"
+
+
+REPORTED = {
+    "category": "public_health",
+    "grade": "III",
+    "town": "桂城街道",
+    "location": {"lat": 23.03, "lon": 113.14},
+    "description": "学校食堂疑似食物中毒，12 名学生就医",
+}
+
+
+def test_a_reported_incident_stands_when_the_topic_fails_and_the_schedule_announces_it(api, district, monkeypatch):
+    from citybrain.composition import incidents as incidents_service
+    from citybrain.safety.notifications import SnsSafetyPublisher
+
+    url = subscribe_safety({"town": ["桂城街道"]}, "duty-guicheng")
+    real_publish = SnsSafetyPublisher.publish
+
+    def unreachable(self, incident, event):
+        raise ConnectionError("sns unreachable")
+
+    monkeypatch.setattr(SnsSafetyPublisher, "publish", unreachable)
+    reported = post(api, "/v1/incidents", district["safety"], REPORTED)
+    assert reported.status_code == 201, reported.body  # stored with its audit entry; the announcement is owed
+    with pytest.raises(RuntimeError, match="1 incident announcements still owed"):
+        incidents_service().announce_pending()
+    assert announced(url) == []
+
+    monkeypatch.setattr(SnsSafetyPublisher, "publish", real_publish)
+    event = api.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    outcome = api.lambda_.invoke("announce_incidents", event).payload
+    assert outcome == {"announced": 1} and announced(url) == [("opened", "III")]
+    assert api.lambda_.invoke("announce_incidents", event).payload == {"announced": 0}
+
+    monkeypatch.setattr(SnsSafetyPublisher, "publish", unreachable)
+    path = f"/v1/incidents/{reported.json_body['id']}/close"
+    closed = post(api, path, district["safety"], {"note": "已处置"})
+    assert closed.status_code == 200 and closed.json_body["status"] == "closed"
+    monkeypatch.setattr(SnsSafetyPublisher, "publish", real_publish)
+    assert api.lambda_.invoke("announce_incidents", event).payload == {"announced": 1}
+    assert announced(url) == [("closed", "III")]
+    assert api.lambda_.invoke("announce_incidents", event).payload == {"announced": 0}

@@ -2,7 +2,16 @@
 
 import pytest
 
-from citybrain.safety.incidents import GRADING, AlertFact, grade_of, join, new_incident, shown, within_window
+from citybrain.safety.incidents import (
+    GRADING,
+    AlertFact,
+    GradingTable,
+    grade_of,
+    join,
+    new_incident,
+    shown,
+    within_window,
+)
 
 T0 = 1_796_083_200_000  # 2026-12-01T08:00:00+08:00
 MINUTE = 60_000
@@ -68,3 +77,31 @@ def test_the_fusion_window_is_measured_from_the_latest_alert(minutes, inside):
     assert within_window(incident, T0 + minutes * MINUTE) is inside
     incident["status"] = "closed"
     assert within_window(incident, T0) is False
+
+
+def test_a_district_changes_cells_of_the_grading_table_and_the_raising_domains():
+    table = GradingTable.configured('{"large": {"critical": "III"}, "raising_domains": 4}')
+    assert table.grade(["large"], ["critical"], 1) == "III"
+    assert table.grade(["major"], ["critical"], 1) == "III"  # the other cells stay
+    assert table.grade([], ["critical"], 3) == "IV" and table.grade([], ["critical"], 4) == "III"
+    assert GradingTable.configured("  ") == GradingTable() and GRADING["large"]["critical"] == "IV"
+    incident = new_incident([alert(severity="critical")], [{**POINT, "risk_level": "large"}], 0, T0, table)
+    assert incident["grade"] == "III"
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("{", "not JSON"),
+        ("[]", "a JSON object"),
+        ('{"huge": {"critical": "III"}}', "'huge' is not one of"),
+        ('{"major": "III"}', "'major' is not one of"),
+        ('{"major": {"severe": "III"}}', "major.severe is not a severity"),
+        ('{"major": {"critical": "I"}}', "one of II, III, IV"),  # grade I is declared by people
+        ('{"raising_domains": 1}', "raising_domains"),
+        ('{"raising_domains": true}', "raising_domains"),
+    ],
+)
+def test_a_wrong_grading_table_is_refused_naming_the_cell(text, problem):
+    with pytest.raises(ValueError, match=problem):
+        GradingTable.configured(text)

@@ -60,3 +60,17 @@ def test_a_reading_after_a_long_gap_clears_offline_even_unmarked():
 def test_a_regular_reading_clears_nothing():
     result = engine.evaluate(device(), None, [(NOW, {"LAeq": 40.0})], previous=(NOW - 10 * MIN, {"LAeq": 40.0}))
     assert result.events == []
+
+
+def test_silence_is_measured_now_unless_readings_wait_then_at_the_newest_stored():
+    assert offline.stored_clock(NOW, 0, [NOW - 50 * MIN]) == NOW  # nothing waits: now
+    assert offline.stored_clock(NOW, 1, [NOW - 50 * MIN, NOW - 45 * MIN, None]) == NOW - 45 * MIN
+    assert offline.stored_clock(NOW, 1, [NOW + 2 * MIN]) == NOW  # a clock ahead never measures past now
+    assert offline.stored_clock(NOW, 3, []) == NOW and offline.stored_clock(NOW, 3, [None]) == NOW
+
+
+def test_a_device_silent_at_the_stored_clock_alerts_issued_now():
+    measured = NOW - 45 * MIN  # the newest stored reading, with a backlog
+    assert offline.find_offline([(device(), NOW - 75 * MIN)], NOW, measured) == []  # exactly 30 min before it
+    [(_, event)] = offline.find_offline([(device(), NOW - 75 * MIN - 1)], NOW, measured)
+    assert event.t == NOW and event.value == 30

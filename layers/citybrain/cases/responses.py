@@ -33,6 +33,40 @@ class Overdue(Shape):
     at: Instant
 
 
+PhotoType = Literal["image/jpeg", "image/png", "image/webp"]
+PhotoStage = Literal["report", "feedback"]
+
+
+class CasePhoto(Shape):
+    """A photo of the case: of the scene as reported (report) or of the work done (feedback)."""
+
+    id: str
+    stage: PhotoStage
+    content_type: PhotoType
+    size: int = Field(description="bytes, as announced and signed into its upload URL")
+    added_by: str
+    added_at: Instant
+    url: str | None = optional("GET /v1/cases/{id}: a presigned link to see the photo (once uploaded)")
+    url_expires_at: Instant | None = optional("when the link stops working")
+
+
+class CasePhotoTicket(Shape):
+    """Where to PUT the photo: `url`, with `method` and exactly `headers`, before `expires_at`."""
+
+    id: str
+    case_id: str
+    stage: PhotoStage
+    content_type: PhotoType
+    size: int
+    url: str = Field(description="presigned URL")
+    method: Literal["PUT"]
+    headers: dict[str, str] = Field(
+        description="headers signed into the URL, to send with the PUT: Content-Type, Content-Length (the body is "
+        "exactly `size` bytes) and If-None-Match: * (the URL writes the photo once)"
+    )
+    expires_at: Instant
+
+
 class Case(Shape):
     id: str
     category: Literal["部件", "事件"]
@@ -54,6 +88,7 @@ class Case(Shape):
     sent_back: int | None = optional("times sent back (返工)")
     overdue: list[Overdue] | None = optional("steps past their deadline (超时)")
     closed_at: Instant | None = optional()
+    photos: list[CasePhoto] | None = optional("photos of the report and the feedback")
     history: list[CaseStep]
     updated_at: Instant | None = optional()
     version: int

@@ -1,4 +1,5 @@
 """The cases service: reporting, the moves of the seven steps (citybrain.cases.workflow),
+the photos of the report and the feedback (presigned PUTs straight to object storage),
 reading and listing, the overdue check and the departments' evaluation."""
 
 from __future__ import annotations
@@ -9,14 +10,32 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from citybrain.cases.models import CASE_ID, STATUSES, CaseActionIn, CaseEscalationIn, CaseIn
-from citybrain.cases.workflow import TRANSITIONS, Actor, mark_overdue, may_read, move, overdue_steps, stats
+from citybrain.cases.models import (
+    CASE_ID,
+    STATUSES,
+    CaseActionIn,
+    CaseEscalationIn,
+    CaseIn,
+    CasePhotoIn,
+    photo_key,
+)
+from citybrain.cases.workflow import (
+    TRANSITIONS,
+    Actor,
+    add_photo,
+    mark_overdue,
+    may_read,
+    move,
+    overdue_steps,
+    stats,
+)
 from citybrain.core import paging, timeutil
 from citybrain.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from citybrain.core.validation import check_query, one_of
 from citybrain.core.vocabulary import Town
 from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditTrail, ChangeRefused
+from citybrain.uploads.models import WRITE_ONCE_HEADERS
 
 LIST_CURSOR = {"k": str, "id": str}
 MAX_STATS_DAYS = 366
@@ -31,6 +50,14 @@ class CaseStore(Protocol):
     def list(
         self, filters: dict[str, str], limit: int, cursor: dict[str, str] | None
     ) -> tuple[builtins.list[dict[str, Any]], dict[str, str] | None]: ...
+
+
+class PhotoObjects(Protocol):
+    """The photos' objects (citybrain.cases.store.S3CasePhotos)."""
+
+    def upload_url(self, key: str, expires_in: int, headers: dict[str, str]) -> str: ...
+    def link(self, key: str, expires_in: int) -> str: ...
+    def exists(self, key: str) -> bool: ...
 
 
 class SupervisionPublisher(Protocol):
@@ -49,6 +76,9 @@ class Cases:
         audit: AuditTrail,
         command_centre: frozenset[str] = frozenset({"safety"}),
         clock: Callable[[], int] = timeutil.now_ms,
+        photos: PhotoObjects | None = None,
+        photo_url_expiry_seconds: int = 900,
+        photo_link_expiry_seconds: int = 600,
     ) -> None:
         self.store = store
         self.supervision = supervision
@@ -59,6 +89,9 @@ class Cases:
         self.audit = audit
         self.command_centre = command_centre
         self.clock = clock
+        self.photos = photos
+        self.photo_url_expiry_seconds = photo_url_expiry_seconds  # the PUT of a photo
+        self.photo_link_expiry_seconds = photo_link_expiry_seconds  # a link to one, in GET /v1/cases/{id}
 
     def actor(self, principal: Principal) -> Actor:
         return Actor(principal.department_id, principal.is_admin or principal.department_id in self.command_centre)
@@ -97,9 +130,55 @@ class Cases:
         actor = self.actor(principal)
         known = [d for d in {payload.lead, *payload.supporting} if d and self.department_exists(d)]
         new = move(current, action, actor, payload, self.clock(), known)
+        if payload.photos:
+            self._uploaded(current, payload.photos)
         new["version"] = current["version"] + 1
         self._moved(principal, f"case.{action}", new, current["version"])
         return shown(new)
+
+    def add_photo(self, principal: Principal, case_id: str, payload: CasePhotoIn) -> dict[str, Any]:
+        """A photo recorded on the case (audited, at the version read) and the presigned PUT that
+        uploads it: signed with its type, its length and If-None-Match (the URL writes it once)."""
+        photos = self._photo_objects()
+        current = self._readable(principal, case_id, for_action=True)
+        now = self.clock()
+        photo_id = f"ph-{uuid.uuid4().hex[:12]}"
+        new = add_photo(current, photo_id, payload, self.actor(principal), now)
+        new["version"] = current["version"] + 1
+        headers = {**WRITE_ONCE_HEADERS, "Content-Type": payload.content_type, "Content-Length": str(payload.size)}
+        # Signed before anything is written (signing needs no call to S3): a refusal changes nothing.
+        url = photos.upload_url(
+            photo_key(case_id, photo_id, payload.content_type), self.photo_url_expiry_seconds, headers
+        )
+        self._moved(principal, "case.photo_added", new, current["version"], {"photo": photo_id, "stage": payload.stage})
+        return {
+            "id": photo_id,
+            "case_id": case_id,
+            "stage": payload.stage,
+            "content_type": payload.content_type,
+            "size": payload.size,
+            "url": url,
+            "method": "PUT",
+            "headers": headers,
+            "expires_at": timeutil.local_iso(now + self.photo_url_expiry_seconds * 1000),
+        }
+
+    def _photo_objects(self) -> PhotoObjects:
+        if self.photos is None:
+            raise NotFound("this function takes no photos")
+        return self.photos
+
+    def _uploaded(self, case: Mapping[str, Any], shown_photos: builtins.list[str]) -> None:
+        """A feedback shows photos that were uploaded (their PUT done), not only announced."""
+        photos = self._photo_objects()
+        types = {p["id"]: p["content_type"] for p in case.get("photos", [])}
+        missing = [
+            {"field": f"photos.{i}", "message": f"{photo_id} is not uploaded yet: PUT it to its URL first"}
+            for i, photo_id in enumerate(shown_photos)
+            if not photos.exists(photo_key(case["id"], photo_id, types[photo_id]))
+        ]
+        if missing:
+            raise ValidationFailed("invalid request body", missing)
 
     def escalate(self, principal: Principal, case_id: str, payload: CaseEscalationIn) -> dict[str, Any]:
         """An urban-management case found to be a big-safety matter becomes an incident (its source)."""
@@ -128,24 +207,53 @@ class Cases:
         self._moved(principal, "case.escalated", new, current["version"])
         return shown(new)
 
-    def _moved(self, principal: Principal, action: str, case: dict[str, Any], read_version: int) -> None:
+    def _moved(
+        self,
+        principal: Principal,
+        action: str,
+        case: dict[str, Any],
+        read_version: int,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
         try:
-            self._record(principal.department_id, action, case, self.store.replace_write(case, read_version))
+            write = self.store.replace_write(case, read_version)
+            self._record(principal.department_id, action, case, write, details)
         except ChangeRefused:
             raise Conflict(
                 "the case changed meanwhile; read it again", [{"field": "status", "message": "changed"}]
             ) from None
 
-    def _record(self, actor: str, action: str, case: Mapping[str, Any], write: dict[str, Any]) -> None:
+    def _record(
+        self,
+        actor: str,
+        action: str,
+        case: Mapping[str, Any],
+        write: dict[str, Any],
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
         """The case's change and its audit entry, in one transaction."""
         details = {"case": case["id"], "status": case["status"], "town": case["town"]}
         for name in ("grade", "lead", "incident_id"):
             if case.get(name):
                 details[name] = case[name]
+        details.update(extra or {})
         self.audit.append(actor=actor, action=action, details=details, changes=[write])
 
     def get(self, principal: Principal, case_id: str) -> dict[str, Any]:
-        return shown(self._readable(principal, case_id))
+        """The case, each photo with a short-lived presigned link to see it by."""
+        case = shown(self._readable(principal, case_id))
+        if case.get("photos") and self.photos is not None:
+            expiry = self.photo_link_expiry_seconds
+            expires_at = timeutil.local_iso(self.clock() + expiry * 1000)
+            case["photos"] = [
+                {
+                    **p,
+                    "url": self.photos.link(photo_key(case_id, p["id"], p["content_type"]), expiry),
+                    "url_expires_at": expires_at,
+                }
+                for p in case["photos"]
+            ]
+        return case
 
     def list(self, principal: Principal, params: Mapping[str, str]) -> dict[str, Any]:
         params = check_query(dict(params))

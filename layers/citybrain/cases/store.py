@@ -5,6 +5,7 @@ open case carries `open_feed`), so the overdue check reads open cases only."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 from citybrain.cases.models import OPEN_STATUSES
@@ -87,6 +88,39 @@ class DynamoCaseStore:
             kwargs, limit, start, lambda item: {"k": item["reported_key"]["S"], "id": item["id"]["S"]}
         )
         return [_plain(from_item(item)) for item in raw], after
+
+
+class S3CasePhotos:
+    """The cases' photos in their own bucket (photos/<case>/<photo>.<ext>): a presigned PUT to
+    upload one (made by the uploads' signer, citybrain.uploads.store.presign_put, given here), a
+    presigned GET to show it, and HEAD to know its PUT happened. Their own bucket, not the uploads
+    bucket: that one announces every new object to the uploads queue (which reads readings and
+    datasets) and expires objects after 90 days; a photo is part of the case file, kept with it."""
+
+    def __init__(self, presign_put: Callable[[str, int, dict[str, str], str], str]) -> None:
+        self.presign_put = presign_put  # (key, expires in seconds, headers signed in, bucket) -> URL
+
+    @property
+    def bucket(self) -> str:
+        return get_settings().case_photos_bucket
+
+    def upload_url(self, key: str, expires_in: int, headers: dict[str, str]) -> str:
+        return self.presign_put(key, expires_in, headers, self.bucket)
+
+    def link(self, key: str, expires_in: int) -> str:
+        return client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+
+    def exists(self, key: str) -> bool:
+        s3 = client("s3")
+        try:
+            s3.head_object(Bucket=self.bucket, Key=key)
+        except s3.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

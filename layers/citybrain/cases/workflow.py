@@ -6,11 +6,14 @@ digital city management process (数字化城市管理, GB/T 30428 series):
 3. 任务派遣 `dispatched` — to a lead department and any supporting ones, with deadlines from
    DEADLINES by grade (big-safety cases) or category (部件 / 事件); the clock starts;
 4. 任务处理 `processing` — each assigned department acknowledges; the lead's starts the work;
-5. 处理反馈 `fed_back`   — the lead department reports what was done;
+5. 处理反馈 `fed_back`   — the lead department reports what was done (a note, photos);
 6. 核查结案 `closed`     — the command centre verifies and closes, or sends it back (返工,
    back to `processing`) with a reason;
 7. 综合评价 — per department: received, acknowledged on time, closed on time, sent back,
    mean minutes to acknowledge and to close (`stats`).
+
+Photos (PHOTO_STAGES): the reporter adds them to a case still `reported` (step 1), the lead
+department to a case `processing` (step 5), and the feedback names the ones it shows.
 
 Only the roles named in TRANSITIONS move a case; every move is in its history with actor and
 time; a move the status does not allow is a 409 naming `status`. The command centre is the
@@ -24,12 +27,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from citybrain.cases.models import CaseActionIn
+from citybrain.cases.models import MAX_PHOTOS_PER_STAGE, CaseActionIn, CasePhotoIn
 from citybrain.core import timeutil
 from citybrain.core.errors import Conflict, Forbidden, ValidationFailed
 
 GRADES = ("I", "II", "III", "IV")
-COMMAND, ASSIGNED, LEAD = "command_centre", "assigned", "lead"
+COMMAND, ASSIGNED, LEAD, REPORTER = "command_centre", "assigned", "lead", "reporter"
 
 # action -> (statuses it may start from, the status it leads to (None: unchanged), who may take it)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None, str]] = {
@@ -40,6 +43,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None, str]] = {
     "feedback": (frozenset({"processing"}), "fed_back", LEAD),
     "close": (frozenset({"fed_back"}), "closed", COMMAND),
     "send_back": (frozenset({"fed_back"}), "processing", COMMAND),
+}
+
+# photo stage -> (the statuses a photo of it is added in, who adds it)
+PHOTO_STAGES: dict[str, tuple[frozenset[str], str]] = {
+    "report": (frozenset({"reported"}), REPORTER),  # 信息采集: the scene as reported
+    "feedback": (frozenset({"processing"}), LEAD),  # 处理反馈: the work done, before the feedback is sent
 }
 
 # The district's deadlines: (minutes to acknowledge, hours to close) from dispatch.
@@ -84,6 +93,8 @@ def move(
         entry["note"] = payload.note
     if action in ("cancel", "send_back") and not payload.note:
         raise ValidationFailed("invalid request body", [{"field": "note", "message": f"{action} needs a reason"}])
+    if payload.photos:
+        _shown_photos(case, action, payload.photos, entry)
     if action == "dispatch":
         _dispatch(new, payload, set(known), now_ms, entry)
     elif action == "acknowledge":
@@ -127,8 +138,59 @@ def _dispatch(case: dict[str, Any], payload: CaseActionIn, known: set[str], now_
     entry.update(lead=payload.lead, supporting=payload.supporting)
 
 
+def _shown_photos(case: Mapping[str, Any], action: str, photos: Sequence[str], entry: dict[str, Any]) -> None:
+    """The feedback names photos the case holds at stage feedback (400 `photos.N` otherwise)."""
+    if action != "feedback":
+        raise ValidationFailed("invalid request body", [{"field": "photos", "message": "only a feedback shows photos"}])
+    held = {p["id"]: p["stage"] for p in case.get("photos", [])}
+    problems = [
+        {"field": f"photos.{i}", "message": f"no photo {p} of this case" if p not in held else "a report photo"}
+        for i, p in enumerate(photos)
+        if held.get(p) != "feedback"
+    ]
+    if problems:
+        raise ValidationFailed("invalid request body", problems)
+    entry["photos"] = list(photos)
+
+
+def add_photo(case: Mapping[str, Any], photo_id: str, photo: CasePhotoIn, actor: Actor, now_ms: int) -> dict[str, Any]:
+    """The case with one more photo (its upload URL is handed out next), or the client error that
+    refuses it: 403 for a department that may not add one, 409 naming `status` or `stage`."""
+    statuses, role = PHOTO_STAGES[photo.stage]
+    _may(case, role, actor)
+    if case["status"] not in statuses:
+        raise Conflict(
+            f"a case that is {case['status']} takes no {photo.stage} photos",
+            [{"field": "status", "message": f"{case['status']}; {photo.stage} photos need {' or '.join(statuses)}"}],
+        )
+    photos = [dict(p) for p in case.get("photos", [])]
+    if sum(p["stage"] == photo.stage for p in photos) >= MAX_PHOTOS_PER_STAGE:
+        raise Conflict(
+            f"the case has {MAX_PHOTOS_PER_STAGE} {photo.stage} photos already",
+            [{"field": "stage", "message": f"at most {MAX_PHOTOS_PER_STAGE} photos per case at stage {photo.stage}"}],
+        )
+    at = timeutil.local_iso(now_ms)
+    record = {
+        "id": photo_id,
+        "stage": photo.stage,
+        "content_type": photo.content_type,
+        "size": photo.size,
+        "added_by": actor.department,
+        "added_at": at,
+    }
+    entry = {"at": at, "action": "photo_added", "by": actor.department, "photo": photo_id, "stage": photo.stage}
+    return {
+        **case,
+        "photos": [*photos, record],
+        "history": [*case.get("history", []), entry],
+        "updated_at": at,
+    }
+
+
 def _may(case: Mapping[str, Any], role: str, actor: Actor) -> None:
     assigned = {a["department"]: a["role"] for a in case.get("assignments", [])}
+    if role == REPORTER and actor.department != case["reported_by"]:
+        raise Forbidden("only the reporting department adds photos of what it reported")
     if role == COMMAND and not actor.command_centre:
         raise Forbidden("only the command centre (the data bureau or the emergency bureau) may do this")
     if role == ASSIGNED and actor.department not in assigned:

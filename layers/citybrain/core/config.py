@@ -52,6 +52,7 @@ class Settings(BaseModel):
     reports_queue: str = Field(description="URL of the reports queue")
     reports_bucket: str
     anchors_bucket: str = Field(description="the audit chain's anchors (S3 Object Lock, compliance mode)")
+    case_photos_bucket: str = Field(description="the cases' photos (report and feedback), uploaded by presigned PUT")
     audit_verifications_table: str
     audit_verifications_queue: str = Field(description="URL of the queue of full audit re-verifications")
 
@@ -60,8 +61,16 @@ class Settings(BaseModel):
     rejections_retention_days: int = Field(default=90, ge=1)
     upload_url_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
     max_future_skew_seconds: int = Field(default=300, ge=0)
+    device_cache_seconds: int = Field(
+        default=60, ge=0, le=3600, description="how long a process keeps the registry records it read (0: never)"
+    )
     report_link_expiry_seconds: int = Field(default=3600, ge=60, le=604800)
+    case_photo_url_expiry_seconds: int = Field(default=900, ge=60, le=604800, description="a photo's PUT")
+    case_photo_link_expiry_seconds: int = Field(default=600, ge=60, le=604800, description="a link to see one")
     incident_window_minutes: int = Field(default=60, ge=5, le=1440, description="the fusion window of a town")
+    incident_grading: str = Field(
+        default="", description="JSON: cells of the incident grading table to change (citybrain.safety.incidents)"
+    )
     command_centre: str = Field(
         default="safety", description="comma-separated departments that act as the command centre (with admin)"
     )

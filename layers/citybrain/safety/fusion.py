@@ -5,14 +5,17 @@ and the incidents' reading and closing by people.
 An alert reaches fusion through the alerts topic (a subscription of the incidents queue),
 so fusion adds no request to storing readings, and a notification delivered twice folds
 in once. Publishing is at least once: an incident remembers the grade it last announced
-(`notified_grade`); an incident whose grade is newer than that is announced on the next
-pass, so a publish that failed after the commit is retried with the message.
+(`notified_grade`, and `notified_closed` once its closing is announced); an incident whose
+grade is newer than that is announced on the next pass, so a publish that failed after the
+commit is retried with the message. What people change (a reported incident, a closing) is
+not retried by a message: `announce_pending`, on a schedule, announces what is still due.
 """
 
 from __future__ import annotations
 
 import builtins
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -24,10 +27,12 @@ from citybrain.departments.models import Principal
 from citybrain.exchange.audit import AuditTrail, ChangeRefused
 from citybrain.safety.incident_store import IncidentConflict
 from citybrain.safety.incidents import (
+    DEFAULT_GRADING,
     FUSED_DOMAINS,
     GRADES,
     NOT_FUSED,
     AlertFact,
+    GradingTable,
     IncidentIn,
     alert_fact,
     join,
@@ -38,6 +43,8 @@ from citybrain.safety.incidents import (
 )
 
 ATTEMPTS = 8
+CLOSINGS_RECHECKED_MS = 86_400_000  # closings announced again within a day of the closing
+log = logging.getLogger(__name__)
 LIST_CURSOR = {"k": str, "id": str}
 
 
@@ -74,8 +81,10 @@ class Incidents:
         window_minutes: int = 60,
         command_centre: frozenset[str] = frozenset({"safety"}),
         clock: Callable[[], int] = timeutil.now_ms,
+        grading: GradingTable = DEFAULT_GRADING,
     ) -> None:
         self.store = store
+        self.grading = grading
         self.risk_points = risk_points
         self.publisher = publisher
         self.devices = devices
@@ -135,7 +144,7 @@ class Incidents:
                 target = town_incident
         if target is not None:
             incident = {k: v for k, v in target.items() if k != "key"}
-            changed, _ = join(incident, alert, points, now)
+            changed, _ = join(incident, alert, points, now, self.grading)
             if not changed:
                 return {"incident": incident, "created": False}
             writes = [(incident["id"], incident, target["version"])]
@@ -149,7 +158,7 @@ class Incidents:
         waiting = [w for w in waiting if w["id"] != alert.id]
         if points:  # with the town's waiting alerts: they are of the same place and hour
             facts = [*(AlertFact(**w) for w in sorted(waiting, key=lambda w: w["t"])), alert]
-            incident = new_incident(facts, points, self.window_ms, now)
+            incident = new_incident(facts, points, self.window_ms, now, self.grading)
             writes = [(incident["id"], incident, None), *self._claims(points, slots, incident["id"])]
             writes.append(self._town(town_key, town_slot, incident["id"], []))
             self._audited("fusion", "incident.opened", incident, writes, alert=alert.id)
@@ -159,7 +168,7 @@ class Incidents:
         waiting.append(_fact_item(alert))
         if len({w["domain"] for w in waiting}) >= FUSED_DOMAINS:
             facts = [AlertFact(**w) for w in sorted(waiting, key=lambda w: w["t"])]
-            incident = new_incident(facts, [], self.window_ms, now)
+            incident = new_incident(facts, [], self.window_ms, now, self.grading)
             writes = [(incident["id"], incident, None), self._town(town_key, town_slot, incident["id"], [])]
             self._audited("fusion", "incident.opened", incident, writes, alert=alert.id)
             return {"incident": incident, "created": True}
@@ -204,19 +213,60 @@ class Incidents:
         self.publisher.publish(shown(incident), event)
         # Remember what was announced; a writer that moved the incident meanwhile announces its own.
         current = self.store.get(incident["id"])
-        if current and current["grade"] == incident["grade"] and current.get("notified_grade") != incident["grade"]:
-            try:
-                self.store.commit(
-                    [
-                        (
-                            incident["id"],
-                            {**_without_key(current), "notified_grade": incident["grade"]},
-                            current["version"],
-                        )
-                    ]
-                )
-            except IncidentConflict:
-                pass  # the next pass over this incident announces (at least once)
+        if current is None or current["status"] != incident["status"]:
+            return
+        if event == "closed":
+            if current.get("notified_closed"):
+                return
+            remembered = {**_without_key(current), "notified_closed": True}
+        elif current["grade"] == incident["grade"] and current.get("notified_grade") != incident["grade"]:
+            remembered = {**_without_key(current), "notified_grade": incident["grade"]}
+        else:
+            return
+        try:
+            self.store.commit([(incident["id"], remembered, current["version"])])
+        except IncidentConflict:
+            pass  # the next pass over this incident announces (at least once)
+
+    def _announce_or_defer(self, incident: dict[str, Any], event: str) -> None:
+        """People's changes are stored: a topic that fails now is announced by `announce_pending`."""
+        try:
+            self._announce(incident, event)
+        except Exception:  # noqa: BLE001 - the change stands; the announcement is owed
+            log.exception("incident %s stored, its %s announcement deferred", incident["id"], event)
+
+    def announce_pending(self) -> dict[str, int]:
+        """Announce the open incidents whose grade was not announced yet, and the closings of the
+        last day that were not (the schedule, every 5 minutes)."""
+        now = self.clock()
+        announced = failed = 0
+        for status in ("open", "closed"):
+            items, cursor = self.store.list({"status": status}, 200, None)
+            while True:
+                for item in items:
+                    incident = _without_key(item)
+                    if status == "open" and incident.get("notified_grade") != incident["grade"]:
+                        event = "graded" if incident.get("notified_grade") else "opened"
+                    elif (
+                        status == "closed"
+                        and not incident.get("notified_closed")
+                        and now - timeutil.parse_instant(incident["closed_at"]) <= CLOSINGS_RECHECKED_MS
+                    ):
+                        event = "closed"
+                    else:
+                        continue
+                    try:
+                        self._announce(incident, event)
+                        announced += 1
+                    except Exception:  # noqa: BLE001 - the others are still announced; this one next time
+                        log.exception("could not announce incident %s", incident["id"])
+                        failed += 1
+                if cursor is None or status == "closed":  # closings: the newest page is the last day's
+                    break
+                items, cursor = self.store.list({"status": status}, 200, cursor)
+        if failed:
+            raise RuntimeError(f"{failed} incident announcements still owed ({announced} made)")
+        return {"announced": announced}
 
     def open_incident_of(self, point_id: str) -> dict[str, Any] | None:
         slot = self.store.items([f"rp#{point_id}"]).get(f"rp#{point_id}")
@@ -230,7 +280,7 @@ class Incidents:
         incident = reported_incident(payload, principal.department_id, self.clock(), source, case_id)
         self._audited(principal.department_id, "incident.reported", incident, [(incident["id"], incident, None)])
         incident["version"] = 1  # as stored
-        self._announce(incident, "opened")
+        self._announce_or_defer(incident, "opened")
         return shown(incident)
 
     def get(self, incident_id: str) -> dict[str, Any]:
@@ -282,7 +332,8 @@ class Incidents:
             raise Conflict(
                 "the incident changed meanwhile; read it again", [{"field": "status", "message": "changed"}]
             ) from None
-        self.publisher.publish(shown(incident), "closed")
+        incident["version"] = current["version"] + 1  # as stored
+        self._announce_or_defer(incident, "closed")
         return shown(incident)
 
 

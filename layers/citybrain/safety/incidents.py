@@ -13,7 +13,9 @@ Classification and grades:
   red, II 重大 orange, III 较大 yellow, IV 一般 blue. Fusion grades by GRADING below: the
   worst of its alerts' severities at the highest risk level among its points, raised one
   level when three or more domains are involved. Automatic grading stops at II: grade I is
-  declared by people.
+  declared by people. A district changes cells of the table, and the number of domains that
+  raises a grade, with CITYBRAIN_INCIDENT_GRADING (GradingTable.configured, e.g.
+  `{"large": {"critical": "III"}, "raising_domains": 4}`).
 
 Fusion, as each alert opens or escalates (never by a scan), in this order:
 1. the alert's device is bound to a risk point that has an open incident → it joins it;
@@ -28,6 +30,7 @@ never open two incidents. Resolving every joined alert does not close an inciden
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -120,14 +123,56 @@ def alert_fact(message: Mapping[str, Any], device: Mapping[str, Any]) -> AlertFa
     )
 
 
-def grade_of(risk_levels: Iterable[str], severities: Iterable[str], domains: int) -> str:
-    levels = [lvl for lvl in risk_levels if lvl in RISK_ORDER]
-    level = min(levels, key=RISK_ORDER.index) if levels else "none"
-    worst = min(severities, key=SEVERITY_ORDER.index, default="informational")
-    grade = GRADING[level][worst]
-    if domains >= RAISING_DOMAINS:
-        grade = GRADES[max(GRADES.index(grade) - 1, GRADES.index(HIGHEST_AUTOMATIC))]
-    return grade
+@dataclass(frozen=True)
+class GradingTable:
+    """GRADING and RAISING_DOMAINS, or a district's own cells of them."""
+
+    cells: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: GRADING)
+    raising_domains: int = RAISING_DOMAINS
+
+    @classmethod
+    def configured(cls, text: str) -> GradingTable:
+        """The default table with the cells a JSON object changes; ValueError names what is wrong."""
+        if not text.strip():
+            return cls()
+        try:
+            changes = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"incident grading: not JSON ({exc.msg})") from None
+        if not isinstance(changes, dict):
+            raise ValueError("incident grading: a JSON object of risk level -> {severity: grade}")
+        raising = changes.pop("raising_domains", RAISING_DOMAINS)
+        if not isinstance(raising, int) or isinstance(raising, bool) or not 2 <= raising <= 6:
+            raise ValueError("incident grading: raising_domains is a whole number from 2 to 6")
+        cells = {level: dict(row) for level, row in GRADING.items()}
+        for level, row in changes.items():
+            if level not in cells or not isinstance(row, dict):
+                raise ValueError(f"incident grading: {level!r} is not one of {', '.join(cells)}")
+            for severity, grade in row.items():
+                if severity not in SEVERITY_ORDER:
+                    raise ValueError(f"incident grading: {level}.{severity} is not a severity")
+                if grade not in GRADES[GRADES.index(HIGHEST_AUTOMATIC) :]:
+                    raise ValueError(f"incident grading: {level}.{severity} = {grade!r}; one of II, III, IV")
+                cells[level][severity] = grade
+        return cls(cells, raising)
+
+    def grade(self, risk_levels: Iterable[str], severities: Iterable[str], domains: int) -> str:
+        levels = [lvl for lvl in risk_levels if lvl in RISK_ORDER]
+        level = min(levels, key=RISK_ORDER.index) if levels else "none"
+        worst = min(severities, key=SEVERITY_ORDER.index, default="informational")
+        grade = self.cells[level][worst]
+        if domains >= self.raising_domains:
+            grade = GRADES[max(GRADES.index(grade) - 1, GRADES.index(HIGHEST_AUTOMATIC))]
+        return grade
+
+
+DEFAULT_GRADING = GradingTable()
+
+
+def grade_of(
+    risk_levels: Iterable[str], severities: Iterable[str], domains: int, table: GradingTable = DEFAULT_GRADING
+) -> str:
+    return table.grade(risk_levels, severities, domains)
 
 
 def more_severe(a: str, b: str) -> str:
@@ -146,7 +191,11 @@ class Fused:
 
 
 def new_incident(
-    alerts: Sequence[AlertFact], points: Sequence[Mapping[str, Any]], window_ms: int, now_ms: int
+    alerts: Sequence[AlertFact],
+    points: Sequence[Mapping[str, Any]],
+    window_ms: int,
+    now_ms: int,
+    grading: GradingTable = DEFAULT_GRADING,
 ) -> dict[str, Any]:
     first = alerts[0]
     incident: dict[str, Any] = {
@@ -168,7 +217,7 @@ def new_incident(
     }
     incident["grade"] = "IV"
     for alert in alerts:
-        join(incident, alert, points, now_ms)
+        join(incident, alert, points, now_ms, grading)
     incident["timeline"].insert(0, {"at": timeutil.local_iso(now_ms), "action": "opened", "by": "fusion"})
     return incident
 
@@ -215,7 +264,11 @@ def reported_incident(
 
 
 def join(
-    incident: dict[str, Any], alert: AlertFact, points: Sequence[Mapping[str, Any]], now_ms: int
+    incident: dict[str, Any],
+    alert: AlertFact,
+    points: Sequence[Mapping[str, Any]],
+    now_ms: int,
+    grading: GradingTable = DEFAULT_GRADING,
 ) -> tuple[bool, str]:
     """Fold an alert (and the risk points of its device) into the incident; (changed, previous grade)."""
     previous = incident["grade"]
@@ -245,7 +298,7 @@ def join(
     ):
         incident["category"] = ALERT_CATEGORY.get(alert.sub_category, "accident")
         incident["category_source"] = "alerts"
-    grade = grade_of(incident["risk_levels"].values(), incident["severities"].values(), len(incident["domains"]))
+    grade = grading.grade(incident["risk_levels"].values(), incident["severities"].values(), len(incident["domains"]))
     incident["grade"] = more_severe(grade, previous)  # fusion never lowers a grade
     incident["last_alert_ms"] = max(incident.get("last_alert_ms", 0), alert.t)
     incident["timeline"].append(

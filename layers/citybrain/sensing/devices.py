@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -16,6 +17,7 @@ from citybrain.core.vocabulary import Domain, Town
 from citybrain.departments.models import Principal
 from citybrain.sensing.vocabulary import AcousticZone, DeviceType
 
+CACHED_DEVICES = 50_000
 DEVICE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 
 
@@ -129,9 +131,22 @@ LIST_FILTERS = (("town", Town), ("type", DeviceType), ("domain", Domain))
 
 
 class Devices:
-    def __init__(self, store: DeviceStore, readings: LatestReadings):
+    def __init__(
+        self,
+        store: DeviceStore,
+        readings: LatestReadings,
+        cache_seconds: float = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.store = store
         self.readings = readings
+        # The registry records the ingest looks up on every POST (500 devices a request is
+        # common): kept this long in the process, so a gateway's next step costs no read.
+        # A change made through this process is seen at once; one made through another
+        # instance within `cache_seconds`. Absent devices are never kept (just registered).
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._cached: dict[str, tuple[float, dict[str, Any]]] = {}
 
     def list(self, params: Mapping[str, str]) -> dict[str, Any]:
         """GET /v1/devices: a page of devices, filtered by town, type and domain."""
@@ -145,8 +160,28 @@ class Devices:
         return {"items": items, "next_cursor": paging.encode_cursor(last)}
 
     def get_many(self, device_ids: builtins.list[str]) -> dict[str, dict[str, Any]]:
-        """The registry records of those of `device_ids` that exist (one batched read)."""
-        return self.store.get_many(device_ids)
+        """The registry records of those of `device_ids` that exist (one batched read of those
+        not cached)."""
+        if self.cache_seconds <= 0:
+            return self.store.get_many(device_ids)
+        now = self.clock()
+        found: dict[str, dict[str, Any]] = {}
+        missing = []
+        for device_id in device_ids:
+            cached = self._cached.get(device_id)
+            if cached is not None and cached[0] > now:
+                found[device_id] = cached[1]
+            else:
+                missing.append(device_id)
+        if missing:
+            fetched = self.store.get_many(missing)
+            if len(self._cached) + len(fetched) > CACHED_DEVICES:
+                self._cached.clear()  # a district's devices fit; this only bounds a runaway
+            expires = now + self.cache_seconds
+            for device_id, record in fetched.items():
+                self._cached[device_id] = (expires, record)
+            found.update(fetched)
+        return found
 
     def describe(self, device_id: str) -> dict[str, Any]:
         """The device with its online state and its latest reading (derived indicators beside the values)."""
@@ -177,6 +212,7 @@ class Devices:
         }
         if not self.store.create(record):
             raise Conflict(f"device {payload.id} already exists", [{"field": "id", "message": "already exists"}])
+        self._cached.pop(payload.id, None)
         return record
 
     def update(self, principal: Principal, device_id: str, payload: DeviceIn) -> dict[str, Any]:
@@ -195,6 +231,7 @@ class Devices:
             "updated_at": timeutil.local_iso(timeutil.now_ms()),
         }
         self.store.replace(record)
+        self._cached.pop(device_id, None)
         return record
 
     def get(self, device_id: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """What the scheduled offline check reads and writes: every registered device, every
-device's latest state, and the rule state of one device.
+device's latest state, the rule state of one device, and how many readings messages
+are accepted but not yet stored (the readings queue's backlog).
 
 A district has thousands of devices, not millions: two paginated scans every few
 minutes cost less than keeping an index of "last heard" times up to date on every
@@ -32,6 +33,17 @@ class DeviceSweep:
                 ExpressionAttributeNames=STATE_FIELDS,
             )
         }
+
+    def backlog(self) -> int:
+        """Readings messages accepted and not yet stored: waiting, in flight or delayed."""
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        names.append("ApproximateNumberOfMessagesDelayed")
+        found = (
+            client("sqs")
+            .get_queue_attributes(QueueUrl=get_settings().readings_queue, AttributeNames=names)
+            .get("Attributes", {})
+        )
+        return sum(int(found.get(name, 0)) for name in names)
 
     def state(self, device_id: str) -> dict[str, Any] | None:
         item = (

@@ -80,14 +80,18 @@ class DynamoUploadStore:
 
 
 # The PutObject parameters behind the headers a presigned PUT may be signed with.
-_SIGNABLE_HEADERS = {"If-None-Match": "IfNoneMatch"}
+_SIGNABLE_HEADERS = {"If-None-Match": "IfNoneMatch", "Content-Type": "ContentType", "Content-Length": "ContentLength"}
 
 
-def presign_put(key: str, expires_in: int, headers: dict[str, str]) -> str:
+def presign_put(key: str, expires_in: int, headers: dict[str, str], bucket: str | None = None) -> str:
     """A URL that lets its holder PUT exactly this key, with exactly these headers
-    (signed, so a PUT without them is refused), until it expires."""
-    params = {"Bucket": get_settings().uploads_bucket, "Key": key}
-    params.update({_SIGNABLE_HEADERS[name]: value for name, value in headers.items()})
+    (signed, so a PUT without them, or with other values, is refused: a signed
+    Content-Length holds the object to that many bytes), until it expires. Into the
+    uploads bucket unless another is named (a case's photos)."""
+    params: dict[str, Any] = {"Bucket": bucket or get_settings().uploads_bucket, "Key": key}
+    for name, value in headers.items():
+        parameter = _SIGNABLE_HEADERS[name]
+        params[parameter] = int(value) if parameter == "ContentLength" else value
     return client("s3").generate_presigned_url("put_object", Params=params, ExpiresIn=expires_in)
 
 

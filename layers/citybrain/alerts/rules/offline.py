@@ -7,7 +7,16 @@ high once silent for more than a day. The alert resolves with the device's next
 reading: the processing function's rule engine emits `clear` for it.
 
 The check marks the offline alert in the device's rule state (mark_open) so that the
-engine knows, without reading the alerts table, that the next reading resolves it."""
+engine knows, without reading the alerts table, that the next reading resolves it.
+
+Silence is measured at `stored_clock`: now, unless readings accepted by the API still wait
+in the readings queue. Then a device's latest stored reading says nothing about whether it
+reported since, so silence is measured at the newest reading stored of any device: the
+processing works through the queue in about the order it was filled, so every device's
+readings up to about then are stored. A device that stopped before that still alerts; one
+whose readings merely wait does not. When the queue is empty (a whole network gone quiet
+included), it is now again. A message redelivered long after the ones behind it (a batch
+that failed for many minutes) can still make its devices look silent until it is stored."""
 
 from __future__ import annotations
 
@@ -33,13 +42,23 @@ def silent_for(device: Mapping[str, Any], latest_ms: int | None, now_ms: int) ->
     return silence if silence > offline_window_ms(device) else None
 
 
+def stored_clock(now_ms: int, backlog: int, latest: Iterable[int | None]) -> int:
+    """When silence is measured: now, or while `backlog` messages wait, the newest stored reading."""
+    if backlog <= 0:
+        return now_ms
+    newest = max((t for t in latest if t is not None), default=None)
+    return now_ms if newest is None else min(now_ms, newest)
+
+
 def find_offline(
-    devices: Iterable[tuple[Mapping[str, Any], int | None]], now_ms: int
+    devices: Iterable[tuple[Mapping[str, Any], int | None]], now_ms: int, measured_ms: int | None = None
 ) -> list[tuple[Mapping[str, Any], Event]]:
-    """[(device, latest observed ms or None)] -> [(device, fire event of rule "offline")]."""
+    """[(device, latest observed ms or None)] -> [(device, fire event of rule "offline")]: silent
+    at `measured_ms` (stored_clock; now by default), the alert issued now."""
     found = []
+    at = now_ms if measured_ms is None else measured_ms
     for device, latest_ms in devices:
-        silence = silent_for(device, latest_ms, now_ms)
+        silence = silent_for(device, latest_ms, at)
         if silence is None:
             continue
         minutes = silence // 60_000
