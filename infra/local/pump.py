@@ -15,11 +15,24 @@
 - every `schedule` handler: fired on its rate or cron expression, read on the
   district's local clock (Asia/Shanghai).
 
-Handlers run one at a time: in Lambda each function has its own sandbox, and
-the app's module-level state (logger keys, metrics) must not be shared between
-two invocations running at once.
+Several batches at once, as Lambda's pollers run several invocations of a
+function: the readings trigger is served by CITYBRAIN_PUMP_WORKERS worker
+processes (2 by default; each its own GIL, each one batch at a time), the other
+queue triggers by one more worker process, and the schedules by the pump's own
+process, so that a long scheduled report never holds up a queue. Within one
+process handlers run one at a time: in Lambda each invocation has its own
+sandbox, and the app's module-level state (logger keys, metrics) must not be
+shared between two invocations running at once. CITYBRAIN_PUMP_WORKERS=0 runs
+every trigger in the pump's own process, as before. A worker that dies takes
+the pump down with it (the supervisor starts a new pump); workers exit within a
+second of the pump.
+
+A batch is gathered as the event source mapping does: up to `batch_size`
+messages (and 6 MB), waiting at most `maximum_batching_window_in_seconds` for
+a full batch once the first message has arrived.
 
     python -m infra.local.pump     (started by `python -m infra.local`)
+    python -m infra.local.pump --worker process_readings   (started by the pump)
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ import contextlib
 import logging
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -44,6 +58,10 @@ MAX_RECEIVE = 10  # SQS returns at most 10 messages per ReceiveMessage
 WAIT_SECONDS = 1
 IN_FLIGHT_SECONDS = 10  # how long a received batch stays invisible without renewal
 RENEW_SECONDS = 3  # how often a batch whose handler still runs is renewed
+MAX_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit on an invocation's event: a batch stops growing there
+WORKERS_VARIABLE = "CITYBRAIN_PUMP_WORKERS"
+DEFAULT_WORKERS = 2
+SCALED = ("process_readings",)  # the triggers served by CITYBRAIN_PUMP_WORKERS processes
 
 
 class Invoker:
@@ -96,12 +114,22 @@ class BatchReport:
 
 
 class SqsTrigger:
-    def __init__(self, name: str, queue_url: str, batch_size: int, invoke: Invoker, retry_delay: int, region: str):
+    def __init__(
+        self,
+        name: str,
+        queue_url: str,
+        batch_size: int,
+        invoke: Invoker,
+        retry_delay: int,
+        region: str,
+        batching_window: float = 0,
+    ):
         import boto3
 
         self.name = name
         self.queue_url = queue_url
         self.batch_size = batch_size
+        self.batching_window = batching_window
         self.invoke = invoke
         self.retry_delay = retry_delay
         self.region = region
@@ -111,11 +139,15 @@ class SqsTrigger:
             "QueueArn"
         ]
 
-    def receive(self) -> list[dict[str, Any]]:
-        """Up to batch_size messages: one long poll, then what is ready at once."""
-        messages: list[dict[str, Any]] = []
+    def receive(self, into: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Up to batch_size messages: one long poll, then what is ready at once, or, with a
+        batching window, what arrives within the window after the first message (into
+        `into`, so that the batch can be kept in flight while it is gathered)."""
+        messages: list[dict[str, Any]] = [] if into is None else into
         wait = WAIT_SECONDS
-        while len(messages) < self.batch_size:
+        deadline = 0.0
+        payload = 0
+        while len(messages) < self.batch_size and payload < MAX_PAYLOAD:
             got = self.sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=min(MAX_RECEIVE, self.batch_size - len(messages)),
@@ -125,14 +157,33 @@ class SqsTrigger:
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
             messages.extend(got)
-            if len(got) < MAX_RECEIVE:
+            payload += sum(len(m["Body"].encode()) for m in got)
+            if not messages:
                 break
-            wait = 0
+            if not self.batching_window:
+                if len(got) < MAX_RECEIVE:
+                    break
+                wait = 0
+                continue
+            if not deadline:
+                deadline = time.monotonic() + self.batching_window
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # A long poll returns as soon as a message is there; under a second, poll briefly.
+            wait = 1 if left >= 1 and len(got) < MAX_RECEIVE else 0
+            if not wait and len(got) < MAX_RECEIVE:
+                time.sleep(min(left, 0.05))
         return messages
 
     def poll_once(self) -> int:
         """Deliver one batch; returns how many messages it held."""
-        messages = self.receive()
+        if self.batching_window:
+            messages: list[dict[str, Any]] = []
+            with self.in_flight(messages):  # a window longer than IN_FLIGHT_SECONDS must not lose the batch
+                self.receive(messages)
+        else:
+            messages = self.receive()
         if not messages:
             return 0
         event = runtime.sqs_event(messages, self.queue_arn, self.region)
@@ -193,8 +244,9 @@ class SqsTrigger:
 
         def renew() -> None:
             while not done.wait(RENEW_SECONDS):
-                for start in range(0, len(messages), MAX_RECEIVE):
-                    chunk = messages[start : start + MAX_RECEIVE]
+                held = list(messages)  # a batch being gathered grows meanwhile
+                for start in range(0, len(held), MAX_RECEIVE):
+                    chunk = held[start : start + MAX_RECEIVE]
                     try:
                         self.sqs.change_message_visibility_batch(
                             QueueUrl=self.queue_url,
@@ -281,7 +333,10 @@ def discover(
                     f"{source.name} reads queue {queue!r}, but the stack has no {variable}: "
                     f"add {queue_logical_id(queue)} to infra/resources.json (resource and output)"
                 )
-            triggers.append(SqsTrigger(source.name, environ[variable], source.batch_size, invoke, retry_delay, region))
+            window = getattr(source, "maximum_batching_window_in_seconds", 0) or 0
+            triggers.append(
+                SqsTrigger(source.name, environ[variable], source.batch_size, invoke, retry_delay, region, window)
+            )
         elif isinstance(source, ScheduledEventConfig):
             expression = source.schedule_expression
             text = expression if isinstance(expression, str) else expression.to_string()
@@ -291,36 +346,149 @@ def discover(
     return triggers
 
 
-def main() -> int:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    logging.getLogger("botocore").setLevel(logging.WARNING)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    watch_parent(stop)
+def workers_wanted(environ: dict[str, str]) -> int:
+    text = environ.get(WORKERS_VARIABLE, str(DEFAULT_WORKERS))
+    try:
+        workers = int(text)
+    except ValueError:
+        raise SystemExit(f"{WORKERS_VARIABLE}={text!r}: a whole number of worker processes (0: none)") from None
+    if workers < 0:
+        raise SystemExit(f"{WORKERS_VARIABLE}={text!r}: a whole number of worker processes (0: none)")
+    return workers
 
-    region = os.environ["AWS_DEFAULT_REGION"]
-    retry_delay = int(os.environ.get("CITYBRAIN_RETRY_DELAY_SECONDS", "2"))
-    app = runtime.load_app()
-    invoke = Invoker(app, region)
-    triggers = discover(app, dict(os.environ), invoke, region, retry_delay, datetime.now(UTC))
+
+def worker_groups(triggers: list[SqsTrigger | ScheduleTrigger], workers: int) -> list[list[str]]:
+    """The SQS triggers each worker process serves: one process per SCALED trigger and
+    worker, one process for the others. Schedules stay in the pump's own process."""
+    queues = [t.name for t in triggers if isinstance(t, SqsTrigger)]
+    if not workers:
+        return []
+    groups = [[name] for name in queues if name in SCALED for _ in range(workers)]
+    others = [name for name in queues if name not in SCALED]
+    return groups + ([others] if others else [])
+
+
+class Worker:
+    """A worker process: the same module with --worker, its output passed on as the pump's."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self.ready = threading.Event()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.pump", "--worker", ",".join(names)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        self.follower = threading.Thread(target=self._follow, name=f"worker-{self.process.pid}", daemon=True)
+        self.follower.start()
+
+    def _follow(self) -> None:
+        assert self.process.stdout is not None  # stdout=PIPE
+        for line in self.process.stdout:
+            if line.rstrip("\n") == "ready":
+                self.ready.set()
+            else:
+                sys.stdout.write(line if line.endswith("\n") else line + "\n")
+                sys.stdout.flush()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self, seconds: float) -> None:
+        try:
+            self.process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            log.warning("worker %s did not stop within %.0f s; killing it", ",".join(self.names), seconds)
+            self.process.kill()
+            self.process.wait()
+
+
+def _start(triggers: list[SqsTrigger | ScheduleTrigger], stop: threading.Event) -> list[threading.Thread]:
     threads = []
     for trigger in triggers:
         if isinstance(trigger, SqsTrigger):
-            log.info("%s <- SQS %s (batch %d)", trigger.name, trigger.queue_arn.rsplit(":", 1)[-1], trigger.batch_size)
+            window = f", window {trigger.batching_window:g} s" if trigger.batching_window else ""
+            log.info(
+                "%s <- SQS %s (batch %d%s)",
+                trigger.name,
+                trigger.queue_arn.rsplit(":", 1)[-1],
+                trigger.batch_size,
+                window,
+            )
         else:
             log.info("%s <- schedule %s (Asia/Shanghai)", trigger.name, trigger.expression)
         thread = threading.Thread(target=trigger.run, args=(stop,), name=trigger.name, daemon=True)
         thread.start()
         threads.append(thread)
+    return threads
+
+
+def _say_ready() -> None:
     # One write: print() writes the newline separately, and unbuffered (PYTHONUNBUFFERED) a
     # trigger thread's log line could land between the two on the shared pipe.
     sys.stdout.write("ready\n")
     sys.stdout.flush()
-    stop.wait()
-    for thread in threads:
-        thread.join(WAIT_SECONDS + 5)
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    serve = args[1].split(",") if len(args) == 2 and args[0] == "--worker" else None
+    if args and serve is None:
+        raise SystemExit("usage: python -m infra.local.pump [--worker TRIGGER[,TRIGGER...]]")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set() if serve is None else None)  # workers: the pump stops them
+    watch_parent(stop)
+
+    region = os.environ["AWS_DEFAULT_REGION"]
+    retry_delay = int(os.environ.get("CITYBRAIN_RETRY_DELAY_SECONDS", "2"))
+    workers = 0 if serve is not None else workers_wanted(dict(os.environ))
+    app = runtime.load_app()
+    invoke = Invoker(app, region)
+    triggers = discover(app, dict(os.environ), invoke, region, retry_delay, datetime.now(UTC))
+    groups = worker_groups(triggers, workers)
+    mine: list[SqsTrigger | ScheduleTrigger]
+    if serve is not None:
+        mine = [t for t in triggers if isinstance(t, SqsTrigger) and t.name in serve]
+    else:
+        elsewhere = {name for group in groups for name in group}
+        mine = [t for t in triggers if t.name not in elsewhere]
+    started = [Worker(group) for group in groups]
+    threads = _start(mine, stop)
+    exit_code = 0
+    try:
+        while not all(w.ready.is_set() for w in started):
+            if stop.wait(0.1):
+                break
+            if dead := [w for w in started if w.process.poll() is not None]:
+                raise SystemExit(f"worker {','.join(dead[0].names)} exited before it was ready")
+        if started:
+            log.info("%d worker processes: %s", len(started), "; ".join(",".join(w.names) for w in started))
+        _say_ready()
+        while not stop.wait(0.5):
+            if dead := [w for w in started if w.process.poll() is not None]:
+                log.error(
+                    "worker %s exited (code %s); the pump stops so that the supervisor starts it again",
+                    ",".join(dead[0].names),
+                    dead[0].process.returncode,
+                )
+                exit_code = 1
+                stop.set()
+    finally:
+        stop.set()
+        for worker in started:
+            worker.stop()
+        for thread in threads:
+            thread.join(WAIT_SECONDS + 5)
+        for worker in started:
+            worker.wait(WAIT_SECONDS + 30)
+    return exit_code
 
 
 if __name__ == "__main__":

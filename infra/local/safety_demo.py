@@ -90,7 +90,9 @@ RISK_POINTS: list[dict[str, Any]] = [
     },
 ]
 
-# (reported by, the case, how far it has come: the steps after reporting, each (key owner, action, body))
+# (reported by, the case, how far it has come: the steps after reporting, each (key owner, action, body));
+# the action "photo" uploads a site photo of the stage its body names, and a feedback shows those of its own
+# stage.
 URBAN_CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, dict[str, Any] | None]]]] = [
     (
         "urban",
@@ -102,9 +104,11 @@ URBAN_CASES: list[tuple[str, dict[str, Any], list[tuple[str, str, dict[str, Any]
             "location": {"lat": 23.031, "lon": 113.151},
         },
         [
+            ("urban", "photo", {"stage": "report"}),
             (COMMAND_CENTRE, "register", None),
             (COMMAND_CENTRE, "dispatch", {"lead": "housing", "note": "请住建水利局更换井盖"}),
             ("housing", "acknowledge", None),
+            ("housing", "photo", {"stage": "feedback"}),
             ("housing", "feedback", {"note": "已更换球墨铸铁井盖并设置警示"}),
             (COMMAND_CENTRE, "close", None),
         ],
@@ -160,7 +164,15 @@ def seed_safety_demo(call: Call, keys: dict[str, str], admin_key: str, say: Call
             if response.status_code != 201:
                 raise RuntimeError(f"reporting case {case['subcategory']}: {response.status_code} {response.text}")
             case_id = response.json()["id"]
+            feedback_photos: list[str] = []
             for owner, action, body in steps:
+                if action == "photo" and body:
+                    photo = upload_photo(call, keys[owner], case_id, body["stage"])
+                    if body["stage"] == "feedback":
+                        feedback_photos.append(photo)
+                    continue
+                if action == "feedback" and body and feedback_photos:
+                    body = {**body, "photos": feedback_photos}
                 moved = call("POST", f"/v1/cases/{case_id}/{action}", keys[owner], body)
                 if moved.status_code != 200:
                     raise RuntimeError(f"case {case_id} {action}: {moved.status_code} {moved.text}")
@@ -168,6 +180,43 @@ def seed_safety_demo(call: Call, keys: dict[str, str], admin_key: str, say: Call
     if registered or seeded:
         say(f"big safety: {registered} risk points registered, {seeded} urban-management cases under way")
     return {"risk_points": registered, "cases": seeded}
+
+
+def upload_photo(call: Call, key: str, case_id: str, stage: str) -> str:
+    """A site photo (现场照片) as a department's app sends one: the URL asked for, then the PUT."""
+    import requests
+
+    image = site_photo()
+    body = {"content_type": "image/png", "size": len(image), "stage": stage}
+    asked = call("POST", f"/v1/cases/{case_id}/photos", key, body)
+    if asked.status_code != 201:
+        raise RuntimeError(f"case {case_id} photo: {asked.status_code} {asked.text[:200]}")
+    upload = asked.json()
+    put = requests.put(upload["url"], data=image, headers=upload["headers"], timeout=30)
+    if put.status_code != 200:
+        raise RuntimeError(f"case {case_id} photo PUT: {put.status_code} {put.text[:200]}")
+    return str(upload["id"])
+
+
+def site_photo(width: int = 64, height: int = 48) -> bytes:
+    """A small PNG (grey asphalt with a dark opening), made with the standard library."""
+    import struct
+    import zlib
+
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)  # filter: none
+        for x in range(width):
+            inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 4) ** 2
+            rows.extend((30, 30, 34) if inside else (128, 128, 120))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b"")
+    )
 
 
 class DutyOfficer:

@@ -253,6 +253,14 @@ def safety_figures() -> dict:
     }
 
 
+def sensing_figures() -> dict:
+    """(11); `python -m tests.bench sensing` prints it alone."""
+    from tests.bench import sensing
+
+    reset_caches()
+    return sensing.figures({k: v for k, v in os.environ.items() if k.startswith("CITYBRAIN_")})
+
+
 def show(figures: dict) -> None:
     for name, values in sorted(figures.items()):
         print(name)
@@ -264,9 +272,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from tests.bench import exchange, upload_memory
 
-    only = {"reports": report_figures, "safety": safety_figures}
+    only = {"reports": report_figures, "safety": safety_figures, "sensing": sensing_figures}
     if sys.argv[1:] and (len(sys.argv) != 2 or sys.argv[1] not in only):
-        sys.exit("usage: python -m tests.bench [reports|safety]")
+        sys.exit("usage: python -m tests.bench [reports|safety|sensing]")
     if sys.argv[1:]:
         with emulated_aws():
             show(only[sys.argv[1]]())
@@ -284,6 +292,7 @@ def main() -> None:
         figures.update(report_figures())
         reset_caches()
         figures.update(safety_figures())
+        figures.update(sensing_figures())
         reset_caches()
         figures["(7) catalog search, 100 vs 10,000 datasets"] = exchange.catalog_search()
         reset_caches()

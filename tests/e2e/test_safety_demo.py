@@ -42,3 +42,22 @@ def test_the_demo_flood_becomes_one_incident_whose_case_the_command_centre_close
     assert steps.count("acknowledge") == len(case["assignments"])
     urban = [c for c in cases if not c.get("incident_id")]
     assert {c["status"] for c in urban} == {"closed", "processing", "reported"}
+
+
+def test_the_demo_manhole_case_carries_its_site_photos_from_report_and_feedback(demo):
+    import requests
+
+    from infra.local.safety_demo import site_photo
+
+    keys = json.loads((demo.local_dir / "demo-keys.json").read_text())["departments"]
+    centre = keys["safety"]["api_key"]
+    cases = demo.get("/v1/cases", centre, limit="200").json()["items"]
+    (listed,) = [c for c in cases if c["subcategory"] == "井盖缺失"]
+    case = demo.get(f"/v1/cases/{listed['id']}", centre).json()
+    assert [p["stage"] for p in case["photos"]] == ["report", "feedback"]
+    feedback = next(h for h in case["history"] if h["action"] == "feedback")
+    assert feedback["photos"] == [case["photos"][1]["id"]]
+    for photo in case["photos"]:  # the links serve what the departments uploaded
+        seen = requests.get(photo["url"], timeout=30)
+        assert seen.status_code == 200 and seen.content == site_photo()
+        assert seen.headers["Content-Type"] == "image/png"

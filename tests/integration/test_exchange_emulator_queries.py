@@ -119,3 +119,17 @@ def test_limit_counts_before_the_filter_and_projections_are_nested(table):
     assert response["Items"][1] == {"k": {"N": "2"}, "data": {"M": {"y": {"S": "a2"}}}}
     stored = table.get_item(TableName="numbers", Key={"p": {"S": "a"}, "k": {"N": "2"}})["Item"]
     assert stored["data"]["M"]["x"] == {"N": "2"}  # projecting never trims what is stored
+
+
+def test_the_server_finds_backends_from_a_module_list_read_once():
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    moto_fixes.apply()
+    listed = list(backends.list_of_moto_modules())
+    assert "dynamodb" in listed and "sqs" in listed and "s3" in listed
+    assert list(backends.list_of_moto_modules()) == listed  # the same list, every call
+    assert getattr(backends.list_of_moto_modules, "_citybrain_once", False)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    assert dispatcher.get_backend_for_host("dynamodb") == "dynamodb"
+    assert dispatcher.get_backend_for_host("sqs.ap-east-1.amazonaws.com") == "sqs"

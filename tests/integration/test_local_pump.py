@@ -162,3 +162,36 @@ def test_events_have_the_shape_lambda_delivers(queues):
 def test_batch_item_failures_read_as_lambda_reads_them(response, failed):
     event = {"Records": [{"messageId": "m1"}, {"messageId": "m2"}]}
     assert runtime.failed_message_ids(event, response) == failed
+
+
+def test_a_batching_window_gathers_what_arrives_within_it(queues):
+    import threading
+    import time
+
+    sqs, queue, _ = queues
+    seen: list = []
+    app = things_app(seen)
+    trigger = pump.SqsTrigger("handle_things", queue, 25, pump.Invoker(app, "ap-east-1"), 0, "ap-east-1", 2)
+    send(sqs, queue, *[f"early-{i}" for i in range(8)])
+    later = threading.Timer(0.8, lambda: send(sqs, queue, *[f"late-{i}" for i in range(5)]))
+    later.start()
+    started = time.monotonic()
+    assert trigger.poll_once() == 13  # one batch: the first 8 and the 5 sent within the window
+    assert time.monotonic() - started < 5
+    later.join()
+    assert bodies(sqs, queue) == []  # all deleted: the handler succeeded on every one
+
+
+def test_the_readings_trigger_is_served_by_worker_processes():
+    sqs_trigger = pump.SqsTrigger.__new__(pump.SqsTrigger)
+    readings, uploads = (sqs_trigger, pump.SqsTrigger.__new__(pump.SqsTrigger))
+    readings.name, uploads.name = "process_readings", "process_uploads"
+    schedule = pump.ScheduleTrigger.__new__(pump.ScheduleTrigger)
+    schedule.name = "daily_report"
+    found = [readings, uploads, schedule]
+    assert pump.worker_groups(found, 2) == [["process_readings"], ["process_readings"], ["process_uploads"]]
+    assert pump.worker_groups(found, 0) == []  # everything in the pump's own process
+    assert pump.workers_wanted({}) == pump.DEFAULT_WORKERS
+    assert pump.workers_wanted({"CITYBRAIN_PUMP_WORKERS": "3"}) == 3
+    with pytest.raises(SystemExit, match="CITYBRAIN_PUMP_WORKERS"):
+        pump.workers_wanted({"CITYBRAIN_PUMP_WORKERS": "two"})

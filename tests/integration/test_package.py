@@ -354,6 +354,13 @@ def test_the_api_handler_serves_the_dashboard_page_and_its_assets_from_the_layer
     assert any(f.endswith("/citybrain/dashboard/page.py") and "/opt/python/" in f for f in out["files"])
 
 
+def test_the_readings_processor_gathers_batches_of_messages(template):
+    """Batches of up to 50 messages, gathered for up to 5 s: one chunk per device-hour per batch."""
+    source = template["Resources"]["ProcessReadings"]["Properties"]["Events"]["ProcessReadingsSqsEventSource"]
+    assert source["Properties"]["BatchSize"] == 50
+    assert source["Properties"]["MaximumBatchingWindowInSeconds"] == 5
+
+
 def test_the_readings_processor_reports_a_poison_message_as_a_batch_item_failure(template, unpacked, runtime_python):
     event = json.loads((EVENTS / "sqs-readings-poison.json").read_text())
     out = invoke(template, unpacked, runtime_python, "ProcessReadings", EVENTS / "sqs-readings-poison.json")

@@ -1,22 +1,26 @@
-"""The readings pipeline: one readings-queue message in, its readings stored exactly once.
+"""The readings pipeline: a batch of readings-queue messages in, their readings stored exactly once.
 
 The whole flow of a reading after the queue is here, in order:
 
-1. parse the message; a reading that no longer validates goes to the rejections
+1. parse each message; a reading that no longer validates goes to the rejections
    with its reason (a message that cannot be read at all raises, so the batch
-   processor reports it failed and SQS redelivers it, then parks it in the DLQ);
+   processor reports it failed alone and SQS redelivers it, then parks it in the DLQ);
+   the good readings of all messages of the batch are stored together;
 2. read the current state: the rollups and the latest states it touches (one
-   consistent BatchGetItem);
+   consistent BatchGetItem); a reading the rollup of its hour lists as stored is a
+   duplicate (redelivered, re-sent), and is neither written nor counted again;
 3. derive the indicators of each reading (the AQI of an air reading);
 4. evaluate the alert rules on the readings newer than the device's latest
    (late or redelivered readings are stored but fire nothing);
 5. plan the alert effects: the rules' events reach the alert service *before*
    the transaction that moves the rule state commits, so a crash in between
    repeats them on redelivery, and the alert service makes a repeat harmless;
-6. commit: readings, rollups and latest states in transactions of up to 100
-   actions (citybrain.sensing.reading_store); what lost a race is re-read and
-   planned again, what was stored before is counted as a duplicate;
-7. archive the message's readings (named by content: a redelivery rewrites the
+6. commit: per device and local hour ONE chunk item holding its new readings, the
+   rollup (with the hour's list of stored readings) and the latest state, in
+   transactions of up to 100 actions (citybrain.sensing.reading_store); what lost a
+   race (a rollup's or state's version moved) is re-read and planned again, so a
+   reading a concurrent writer stored meanwhile becomes a duplicate;
+7. archive each message's readings (named by content: a redelivery rewrites the
    same object).
 
 Rules cost no request while nothing fires: the rule state rides in the device's
@@ -25,6 +29,7 @@ latest state, and the device profiles travel with the message.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -35,11 +40,22 @@ from citybrain.core import timeutil
 from citybrain.core.errors import field_errors
 from citybrain.core.retry import pause
 from citybrain.sensing import rollups
-from citybrain.sensing.readings import CommitConflict, Reading, RollupKey, Write, check_values
+from citybrain.sensing.readings import (
+    HOUR_MS,
+    CommitConflict,
+    Reading,
+    RollupKey,
+    Write,
+    check_values,
+    decode_offsets,
+    encode_offsets,
+)
 from citybrain.sensing.vocabulary import DeviceType
 
 MAX_ATTEMPTS = 8
 TRANSACTION_LIMIT = 100  # DynamoDB's limit of actions per transaction
+CHUNK_BYTES = 256_000  # readings of one chunk item (DynamoDB's item limit is 400 KB)
+TRANSACTION_BYTES = 2_000_000  # chunk bytes per transaction (its limit is 4 MB, rollups and states included)
 
 
 class ReadingStore(Protocol):
@@ -72,6 +88,16 @@ class Envelope(BaseModel):
 class ProcessOutcome:
     stored: int
     duplicates: int
+    rejected: int
+
+
+@dataclass
+class ParsedMessage:
+    """A readable message: its good readings and the device profiles it carried."""
+
+    message_id: str
+    readings: list[Reading]
+    devices: dict[str, dict[str, Any]]
     rejected: int
 
 
@@ -118,20 +144,40 @@ class ReadingPipeline:
         self.alert_effects = alert_effects
 
     def process(self, body: str, message_id: str) -> ProcessOutcome:
+        """One message: parse it (PoisonMessage if unreadable), store and archive it."""
+        return self.store_messages([self.parse(body, message_id)])
+
+    def parse(self, body: str, message_id: str) -> ParsedMessage:
+        """A message's good readings; its bad ones go to the rejections. Raises PoisonMessage."""
         envelope, good, rejected = parse_message(body)
         source = envelope.source.get("id") or message_id
         if rejected:
             self.rejections.record(f"{envelope.source.get('kind', 'message')}#{source}", rejected)
-        devices = dict(envelope.devices)
+        return ParsedMessage(message_id, good, dict(envelope.devices), len(rejected))
+
+    def store_messages(self, messages: list[ParsedMessage]) -> ProcessOutcome:
+        """The readings of several messages (an SQS batch) stored together, so each device-hour
+        is one chunk however many messages carry it; then each message archived. Raises if
+        they could not be stored: storing is idempotent, so all of them may be retried."""
+        devices: dict[str, dict[str, Any]] = {}
+        good: list[Reading] = []
+        for message in messages:
+            devices.update(message.devices)
+            good.extend(message.readings)
         missing = sorted({r.device_id for r in good} - devices.keys())
         if missing:  # a message from elsewhere than the ingest path: one lookup for the rules
             devices.update(self.get_devices(missing))
         result = self.store_readings(good, devices)
-        if good:
-            # All valid readings, not only the new ones: the archive object is
-            # named by content, so a redelivery rewrites it whole.
-            self.archive(good)
-        return ProcessOutcome(stored=len(result.stored), duplicates=result.duplicates, rejected=len(rejected))
+        for message in messages:
+            if message.readings:
+                # All valid readings, not only the new ones: the archive object is
+                # named by content, so a redelivery rewrites it whole.
+                self.archive(message.readings)
+        return ProcessOutcome(
+            stored=len(result.stored),
+            duplicates=result.duplicates,
+            rejected=sum(m.rejected for m in messages),
+        )
 
     def store_readings(
         self, readings: list[Reading], devices: Mapping[str, dict[str, Any]] | None = None
@@ -153,7 +199,8 @@ class ReadingPipeline:
         series: dict[str, list[Reading]] = {}
         for reading in pending:
             series.setdefault(reading.device_id, []).append(reading)
-        context = _Context(devices or {}, series, {r.key: _derive(r) for r in pending})
+        derived = {r.key: _derive(r) for r in pending}
+        context = _Context(devices or {}, series, derived, {r.key: _row(r, derived[r.key]) for r in pending})
 
         rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
         stored_rollups, stored_states = self.store.current(rollup_keys, sorted(series))
@@ -162,9 +209,14 @@ class ReadingPipeline:
         device_state: dict[str, dict[str, Any] | None] = dict(stored_states)
 
         for attempt in range(MAX_ATTEMPTS):
-            transactions = _plan(pending)
+            # What the rollups (as read, or as this batch wrote them) list as stored is a duplicate.
+            pending, seen = _not_stored(pending, rollup_state)
+            result.duplicates += seen
+            if not pending:
+                break
+            transactions = _plan(pending, context.rows)
             retry: list[Reading] = []
-            for index, chunks in enumerate(transactions):
+            for chunks in transactions:
                 planned = self._writes(chunks, rollup_state, device_state, context)
                 if self.alert_effects:
                     for device_id, events in planned.events:
@@ -177,9 +229,8 @@ class ReadingPipeline:
                     device_state.update(planned.states)
                     continue
                 result.duplicates += len(conflict.duplicates)
-                for later in transactions[index:]:
-                    for chunk in later:
-                        retry.extend(r for r in chunk.readings if r.key not in conflict.duplicates)
+                for chunk in chunks:
+                    retry.extend(r for r in chunk.readings if r.key not in conflict.duplicates)
                 if conflict.stale_rollups or conflict.stale_states:
                     fresh_rollups, fresh_states = self.store.current(
                         sorted(conflict.stale_rollups), sorted(conflict.stale_states)
@@ -190,7 +241,8 @@ class ReadingPipeline:
                         device_state[device] = fresh_states.get(device)
                 if conflict.busy:
                     pause(attempt)
-                break
+                # The other transactions go on: each of their writes is guarded by the version it
+                # was read at, so a concurrent writer costs this one transaction, not the rest.
             pending = retry
             if not pending:
                 break
@@ -209,25 +261,27 @@ class ReadingPipeline:
         planned = _Planned()
         now = timeutil.local_iso(timeutil.now_ms())
         for chunk in chunks:
-            for reading in chunk.readings:
-                item = {
-                    "device_id": reading.device_id,
-                    "t": reading.t,
-                    "observed_at": timeutil.local_iso(reading.t),
-                    "values": reading.values,
-                    "derived": context.derived[reading.key],
-                }
-                planned.writes.append(Write("reading", reading.key, item))
+            first, last = chunk.readings[0], chunk.readings[-1]
+            item = {
+                "device_id": chunk.device_id,
+                "t": first.t,
+                "t_last": last.t,
+                "n": len(chunk.readings),
+                "r": "[" + ",".join(context.rows[r.key] for r in chunk.readings) + "]",
+            }
+            planned.writes.append(Write("chunk", first.key, item))
             key = (chunk.device_id, chunk.hour)
             current = rollup_state.get(key)
             rollup = _copy_rollup(current) if current else rollups.new_rollup()
             rollups.fold(rollup, (r.values for r in chunk.readings))
-            first = chunk.readings[0]
+            ids = decode_offsets((current or {}).get("ids", ""))
+            ids.extend(r.t % HOUR_MS for r in chunk.readings)
             item = {
                 "device_id": chunk.device_id,
                 "hour": chunk.hour,
                 "count": rollup["count"],
                 "values": rollup["values"],
+                "ids": encode_offsets(ids),
                 "type": first.type.value,
                 "domain": first.domain,
                 "town": first.town,
@@ -269,7 +323,7 @@ class ReadingPipeline:
 
 @dataclass
 class _Chunk:
-    """Readings of one device in one local hour, written with their rollup."""
+    """Readings of one device in one local hour, in time order: one item, written with their rollup."""
 
     device_id: str
     hour: str
@@ -282,6 +336,7 @@ class _Context:
     devices: Mapping[str, dict[str, Any]]
     series: dict[str, list[Reading]]
     derived: dict[tuple[str, int], dict[str, Any] | None]
+    rows: dict[tuple[str, int], str]  # each reading as its chunk stores it
 
 
 @dataclass
@@ -301,23 +356,52 @@ class _Planned:
         return written
 
 
-def _plan(pending: list[Reading]) -> list[list[_Chunk]]:
-    """Pack device-hour chunks into transactions of at most 100 actions."""
+def _row(reading: Reading, derived: dict[str, Any] | None) -> str:
+    """A reading inside its chunk item: compact JSON [t, values] or [t, values, derived].
+
+    One string attribute instead of nested maps: smaller (no per-value type tags), and
+    botocore serialises a string for nothing where it walks every value of a map."""
+    row: list[Any] = [reading.t, reading.values] if derived is None else [reading.t, reading.values, derived]
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _not_stored(
+    pending: list[Reading], rollup_state: Mapping[RollupKey, dict[str, Any] | None]
+) -> tuple[list[Reading], int]:
+    """The readings that their device-hour's rollup does not list as stored, and how many it does."""
+    stored: dict[RollupKey, set[int]] = {}
+    kept: list[Reading] = []
+    for reading in pending:
+        key = (reading.device_id, timeutil.local_hour(reading.t))
+        ids = stored.get(key)
+        if ids is None:
+            ids = stored[key] = set(decode_offsets((rollup_state.get(key) or {}).get("ids", "")))
+        if reading.t % HOUR_MS not in ids:
+            kept.append(reading)
+    return kept, len(pending) - len(kept)
+
+
+def _plan(pending: list[Reading], rows: Mapping[tuple[str, int], str]) -> list[list[_Chunk]]:
+    """Pack the readings into device-hour chunks, and those into transactions of at most
+    100 actions (a chunk, its rollup and maybe the device's state) and a few MB."""
     chunks: list[_Chunk] = []
+    sizes: list[int] = []
     newest: dict[str, tuple[int, int]] = {}  # device -> (t, index of chunk holding it)
     current: _Chunk | None = None
-    room = TRANSACTION_LIMIT - 2  # a chunk also writes its rollup and maybe the state
     for reading in pending:
         hour = timeutil.local_hour(reading.t)
+        size = len(rows[reading.key]) + 1
         if (
             current is None
             or current.device_id != reading.device_id
             or current.hour != hour
-            or len(current.readings) >= room
+            or sizes[-1] + size > CHUNK_BYTES
         ):
             current = _Chunk(reading.device_id, hour, [])
             chunks.append(current)
+            sizes.append(0)
         current.readings.append(reading)
+        sizes[-1] += size
         if reading.t >= newest.get(reading.device_id, (-1, 0))[0]:
             newest[reading.device_id] = (reading.t, len(chunks) - 1)
     for _, index in newest.values():
@@ -325,16 +409,21 @@ def _plan(pending: list[Reading]) -> list[list[_Chunk]]:
 
     transactions: list[list[_Chunk]] = []
     batch: list[_Chunk] = []
-    size = 0
+    actions = volume = 0
     items: set[tuple[str, str]] = set()
-    for chunk in chunks:
-        cost = len(chunk.readings) + 1 + (1 if chunk.carries_state else 0)
+    for chunk, size in zip(chunks, sizes, strict=True):
+        cost = 2 + (1 if chunk.carries_state else 0)
         # An item may appear only once per transaction: a split device-hour starts a new one.
-        if batch and (size + cost > TRANSACTION_LIMIT or (chunk.device_id, chunk.hour) in items):
+        if batch and (
+            actions + cost > TRANSACTION_LIMIT
+            or volume + size > TRANSACTION_BYTES
+            or (chunk.device_id, chunk.hour) in items
+        ):
             transactions.append(batch)
-            batch, size, items = [], 0, set()
+            batch, actions, volume, items = [], 0, 0, set()
         batch.append(chunk)
-        size += cost
+        actions += cost
+        volume += size
         items.add((chunk.device_id, chunk.hour))
     if batch:
         transactions.append(batch)
@@ -370,4 +459,5 @@ def _evaluate(
 
 
 def _copy_rollup(current: dict[str, Any]) -> dict[str, Any]:
+    """The arithmetic part of a stored rollup, to fold more readings into."""
     return {"count": current.get("count", 0), "values": {k: dict(v) for k, v in current.get("values", {}).items()}}

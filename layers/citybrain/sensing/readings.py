@@ -4,6 +4,7 @@ readings queue, and the identity that makes storing them idempotent."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -46,18 +47,62 @@ class Reading(BaseModel):
 
 
 RollupKey = tuple[str, str]  # (device id, local hour "YYYY-MM-DDTHH")
+HOUR_MS = 3_600_000  # local time is a whole number of hours from UTC: an hour starts at t - t % HOUR_MS
+
+
+def encode_offsets(offsets: Iterable[int]) -> str:
+    """The identities of an hour's stored readings, compactly: their ms offsets within
+    the hour, ascending and delta-coded, a run of equal steps written once.
+
+    "0,60000*59": offsets 0, 60000, ..., 3540000 (one reading a minute). A device's
+    regular cadence costs a few bytes per hour; a jittered one about 6 per reading."""
+    tokens: list[str] = []
+    previous: int | None = None
+    step, run = 0, 0
+    for offset in sorted(set(offsets)):
+        if previous is None:
+            tokens.append(str(offset))
+        else:
+            delta = offset - previous
+            if run and delta == step:
+                run += 1
+            else:
+                if run:
+                    tokens.append(f"{step}*{run}" if run > 1 else str(step))
+                step, run = delta, 1
+        previous = offset
+    if run:
+        tokens.append(f"{step}*{run}" if run > 1 else str(step))
+    return ",".join(tokens)
+
+
+def decode_offsets(text: str) -> list[int]:
+    """The offsets encode_offsets wrote, ascending."""
+    if not text:
+        return []
+    tokens = text.split(",")
+    offsets = [int(tokens[0])]
+    current = offsets[0]
+    for token in tokens[1:]:
+        step, _, run = token.partition("*")
+        delta = int(step)
+        for _ in range(int(run) if run else 1):
+            current += delta
+            offsets.append(current)
+    return offsets
 
 
 @dataclass
 class Write:
     """One item of a readings transaction, as the pipeline decided it.
 
-    kind "reading": a new reading (key: its identity), written only if absent.
+    kind "chunk": new readings of one device in one local hour, stored as one item keyed
+    by the first one's identity (key), written only if absent.
     kind "rollup" / "state": the device-hour rollup or the device's latest state
     (key: RollupKey / device id), written only if still at `expected_version`
     (None: only if absent)."""
 
-    kind: Literal["reading", "rollup", "state"]
+    kind: Literal["chunk", "rollup", "state"]
     key: Any
     item: dict[str, Any]
     expected_version: int | None = None
@@ -67,7 +112,7 @@ class Write:
 class CommitConflict:
     """Why a readings transaction did not commit."""
 
-    duplicates: set[tuple[str, int]] = field(default_factory=set)  # readings stored before
+    duplicates: set[tuple[str, int]] = field(default_factory=set)  # readings stored before (a chunk's key taken)
     stale_rollups: set[RollupKey] = field(default_factory=set)  # moved since they were read
     stale_states: set[str] = field(default_factory=set)
     busy: bool = False  # a concurrent transaction or throttling: try again shortly

@@ -1,0 +1,608 @@
+"""`python -m tests.bench sensing`: how fast the local stack stores readings, what storing them
+costs in DynamoDB write units and dollars, and the processing CPU per reading — both shapes.
+
+(a) storage rate through the real pieces: the readings API's service in this process
+    (`reading_ingest().accept`, as the API handler calls it), the readings queue, and the
+    trigger pump (`python -m infra.local.pump`, its own processes) delivering batches to
+    `process_readings`; beside the emulator's floor (the same items written with the fewest
+    plain requests, BatchWriteItem of 25, against the same emulator) and the CPU each process
+    used (emulator, API = this process, pump and its workers).
+(b) write units per reading and $ per million readings, from the requests actually sent
+    (a botocore hook records every operation and its parameters; ConsumedCapacity, asked
+    for on every DynamoDB call, is the emulator's cross-check where it reports it).
+(c) processing CPU per reading (time.process_time around the handler, in this process)
+    over the json.loads + pydantic floor.
+
+The counts are smaller than issue 11's 100,000 readings so that the group stays within a
+few minutes; CITYBRAIN_BENCH_SENSING_SCALE multiplies them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from citybrain.core import capacity
+from tests.bench.__main__ import PY, ROOT, reset_caches
+
+DEPARTMENT = "environment"
+REGION = "ap-east-1"
+# List prices (USD) the dollar figures use.
+WRITE_UNIT = 0.625 / 1e6
+READ_UNIT = 0.125 / 1e6
+SQS_REQUEST = 0.40 / 1e6
+S3_PUT = 0.005 / 1000
+LAMBDA_GB_SECOND = 0.0000166667
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+READS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"}
+
+
+# The handlers' EMF blobs on this process's stdout would bury the table (as on the local stack).
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def _scale() -> float:
+    return float(os.environ.get("CITYBRAIN_BENCH_SENSING_SCALE", "1"))
+
+
+# -- units of a request ----------------------------------------------------------------------
+def _item_size(item: dict[str, Any]) -> int:
+    return capacity.item_size(item)
+
+
+def _write_units(operation: str, params: dict[str, Any]) -> float:
+    """Item sizes rounded up per KB, transactions 2× (citybrain.core.capacity)."""
+    return float(capacity.write_units(operation, params))
+
+
+def _read_units(operation: str, parsed: dict[str, Any]) -> float:
+    """Eventually consistent reads: half a unit per 4 KB read (per item for the batch reads)."""
+    if operation == "BatchGetItem":
+        items = [i for found in parsed.get("Responses", {}).values() for i in found]
+        return sum(0.5 * max(1, math.ceil(_item_size(i) / 4096)) for i in items) or 0.5
+    if operation == "GetItem":
+        return 0.5 * max(1, math.ceil(_item_size(parsed.get("Item") or {}) / 4096))
+    if operation in {"Query", "Scan"}:
+        return 0.5 * max(1, math.ceil(sum(_item_size(i) for i in parsed.get("Items", [])) / 4096))
+    if operation == "TransactGetItems":
+        return sum(2 * max(1, math.ceil(_item_size(r.get("Item") or {}) / 4096)) for r in parsed.get("Responses", []))
+    return 0.0
+
+
+class Recorder:
+    """Every AWS request this process makes, with the units it costs."""
+
+    def __init__(self) -> None:
+        self.requests: Counter = Counter()
+        self.write_units = 0.0
+        self.read_units = 0.0
+        self.reported_write_units = 0.0  # ConsumedCapacity the emulator answered with
+        self.reported_read_units = 0.0
+        self.reporting: set[str] = set()  # operations the emulator reported capacity for
+        self.items: list[tuple[str, dict[str, Any]]] = []  # (table, item) of every Put
+
+    def install(self) -> None:
+        import boto3
+
+        reset_caches()
+        boto3.setup_default_session()
+        events = boto3.DEFAULT_SESSION.events
+        events.register("provide-client-params", self._params)
+        events.register("after-call", self._after)
+
+    def _params(self, params: dict[str, Any], model, **_: Any) -> None:
+        name = model.name
+        self.requests[name] += 1
+        if name in WRITES:
+            self.write_units += _write_units(name, params)
+            self._keep_items(name, params)
+        if name in WRITES | READS and model.service_model.service_name == "dynamodb":
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    def _keep_items(self, name: str, params: dict[str, Any]) -> None:
+        if name == "PutItem":
+            self.items.append((params["TableName"], params["Item"]))
+        elif name == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                self.items.extend((table, r["PutRequest"]["Item"]) for r in requests if "PutRequest" in r)
+        elif name == "TransactWriteItems":
+            for action in params["TransactItems"]:
+                if "Put" in action:
+                    self.items.append((action["Put"]["TableName"], action["Put"]["Item"]))
+
+    def _after(self, parsed: dict[str, Any], model, **_: Any) -> None:
+        name = model.name
+        if name in READS:
+            self.read_units += _read_units(name, parsed)
+        consumed = parsed.get("ConsumedCapacity")
+        if not consumed:
+            return
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        total = sum(float(e.get("CapacityUnits", 0)) for e in entries)
+        if not total:
+            return
+        self.reporting.add(name)
+        if name in WRITES:
+            self.reported_write_units += total
+        else:
+            self.reported_read_units += total
+
+    def dynamodb_requests(self) -> int:
+        return sum(n for op, n in self.requests.items() if op in WRITES | READS)
+
+    def sqs_requests(self) -> int:
+        sqs = {"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch"}
+        return sum(n for op, n in self.requests.items() if op in sqs or op.startswith("ChangeMessageVisibility"))
+
+
+# -- the district: devices and what their gateways send ----------------------------------------
+def register_devices(prefix: str, count: int) -> list[str]:
+    """Air-quality devices of the environment bureau, written 25 to a request."""
+    from citybrain.core.aws import client
+    from citybrain.core.config import get_settings
+    from citybrain.core.dynamo import to_item
+
+    table = get_settings().devices_table
+    ids = [f"{prefix}-{d:05d}" for d in range(count)]
+    ddb = client("dynamodb")
+    for start in range(0, count, 25):
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": to_item(
+                        {
+                            "id": device,
+                            "type": "air_quality",
+                            "domain": "environment",
+                            "town": "桂城街道",
+                            "owner": DEPARTMENT,
+                            "location": {"lat": 23.03, "lon": 113.15},
+                        }
+                    )
+                }
+            }
+            for device in ids[start : start + 25]
+        ]
+        while requests:
+            left = ddb.batch_write_item(RequestItems={table: requests}).get("UnprocessedItems", {})
+            requests = left.get(table, [])
+    return ids
+
+
+def _reading(device: str, t: int, n: int) -> dict[str, Any]:
+    return {
+        "device_id": device,
+        "observed_at": t,
+        "values": {"pm25": 20.0 + n % 37, "pm10": 40.0 + n % 23, "no2": 18.5, "co": 0.7},
+    }
+
+
+def live_posts(devices: list[str], steps: int, start_ms: int) -> list[dict[str, Any]]:
+    """A gateway's POSTs: each one time step (a minute) of every device."""
+    return [
+        {"readings": [_reading(d, start_ms + step * 60_000, step + i) for i, d in enumerate(devices)]}
+        for step in range(steps)
+    ]
+
+
+def burst_posts(devices: list[str], minutes: int, start_ms: int) -> list[dict[str, Any]]:
+    """Every device once a minute, through gateways that flush unevenly: most of a minute's
+    readings arrive at its start in full POSTs of 1,000, the rest trickle in small ones."""
+    rng = random.Random(20261201)
+    posts: list[dict[str, Any]] = []
+    for minute in range(minutes):
+        order = devices[:]
+        rng.shuffle(order)
+        readings = [
+            _reading(d, start_ms + minute * 60_000 + rng.randrange(60_000), minute + i) for i, d in enumerate(order)
+        ]
+        burst = len(readings) * 7 // 10
+        posts += [{"readings": readings[i : i + 1000]} for i in range(0, burst, 1000)]
+        i = burst
+        while i < len(readings):
+            size = rng.randrange(50, 400)
+            posts.append({"readings": readings[i : i + size]})
+            i += size
+    return posts
+
+
+# -- processes and their CPU ----------------------------------------------------------------------
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, StopIteration):
+                status = (entry / "status").read_text()
+                if int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _cpu_seconds(pid: int, tree: bool = True) -> float:
+    """utime + stime of a process (and, with `tree`, of its live descendants)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / ticks
+    if tree:
+        total += sum(_cpu_seconds(child) for child in _children(pid))
+    return total
+
+
+def emulator_pid() -> int:
+    for pid in _children(os.getpid()):
+        with contextlib.suppress(OSError):
+            if b"infra.local.server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+    raise RuntimeError("no emulator process under this one")
+
+
+@contextlib.contextmanager
+def pump(resources: dict[str, str]) -> Iterator[subprocess.Popen]:
+    """The local stack's trigger pump, as `make up` starts it."""
+    from infra.local.settings import function_environment
+
+    env = {
+        **os.environ,
+        **function_environment(),
+        **resources,
+        "CITYBRAIN_RETRY_DELAY_SECONDS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [PY, "-m", "infra.local.pump"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def follow() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            if line.strip() == "ready":
+                ready.set()
+
+    threading.Thread(target=follow, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.wait(0.2):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the pump did not start:\n" + "\n".join(lines[-30:]))
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        failures = [line for line in lines if "raised" in line or "failed" in line or "Error" in line]
+        if failures:
+            print("    pump reported:\n      " + "\n      ".join(failures[:10]), file=sys.stderr)
+
+
+def _queue_depth(sqs, url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+NAMES = {"#h": "hour", "#c": "count", "#n": "n"}
+
+
+def _check_stored(resources: dict[str, str], posts: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
+    """accepted = stored (the readings table holds each once), rollup counts exact, DLQs empty."""
+    from citybrain.core import timeutil
+    from citybrain.core.aws import client
+
+    ddb, sqs = client("dynamodb"), client("sqs")
+    expected: Counter = Counter(
+        (r["device_id"], timeutil.local_hour(r["observed_at"])) for post in posts for r in post["readings"]
+    )
+
+    def scan(table: str, attributes: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": table,
+            "FilterExpression": "begins_with(device_id, :p)",
+            "ExpressionAttributeValues": {":p": {"S": prefix + "-"}},
+            "ProjectionExpression": attributes,
+            "ExpressionAttributeNames": {k: v for k, v in NAMES.items() if k in attributes} or None,
+        }
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        while True:
+            page = ddb.scan(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # A readings item is a chunk of `n` readings (one device, one hour), or one reading stored before chunks.
+    stored = sum(int(i.get("n", {"N": "1"})["N"]) for i in scan(resources["CITYBRAIN_READINGS_TABLE"], "device_id, #n"))
+    rollups: Counter = Counter()
+    for item in scan(resources["CITYBRAIN_ROLLUPS_TABLE"], "device_id, #h, #c"):
+        rollups[(item["device_id"]["S"], item["hour"]["S"])] += int(item["count"]["N"])
+    parked = sum(
+        int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+        )
+        for name, url in resources.items()
+        if name.endswith("DEAD_LETTER_QUEUE")
+    )
+    return {"stored": stored, "rollups exact": rollups == expected, "dead-lettered": parked}
+
+
+def storage_rate(resources: dict[str, str], prefix: str, devices: int, posts_of) -> dict[str, Any]:
+    """Post as fast as the API takes them while the pump stores; stored = the queue drained."""
+    from citybrain.composition import reading_ingest
+    from citybrain.core import timeutil
+    from citybrain.core.aws import client
+    from citybrain.departments.models import Principal
+
+    reset_caches()
+    ids = register_devices(prefix, devices)
+    posts = posts_of(ids, timeutil.now_ms() - 4 * 3600_000)
+    readings = sum(len(p["readings"]) for p in posts)
+    sqs = client("sqs")
+    queue = resources["CITYBRAIN_READINGS_QUEUE"]
+    caller = Principal(DEPARTMENT, "department")
+    ingest = reading_ingest()
+    emulator = emulator_pid()
+    with pump(resources) as process:
+        time.sleep(1)  # the workers' first long polls under way
+        cpu = {"emulator": _cpu_seconds(emulator), "pump": _cpu_seconds(process.pid)}
+        api_cpu = time.process_time()
+        started = time.perf_counter()
+        accepted = 0
+        for body in posts:
+            accepted += ingest.accept(caller, body)["accepted"]
+        accepted_in = time.perf_counter() - started
+        api_cpu = time.process_time() - api_cpu
+        while _queue_depth(sqs, queue):
+            time.sleep(0.1)
+        stored_in = time.perf_counter() - started
+        cpu = {
+            "emulator": _cpu_seconds(emulator) - cpu["emulator"],
+            "pump": _cpu_seconds(process.pid) - cpu["pump"],
+        }
+        workers = len(_children(process.pid))
+    check = _check_stored(resources, posts, prefix)
+    return {
+        "readings": readings,
+        "POSTs": len(posts),
+        "accepted": accepted,
+        "accepted in (s)": round(accepted_in, 1),
+        "stored in (s)": round(stored_in, 1),
+        "stored (readings/s)": round(readings / stored_in),
+        "pump processes": 1 + workers,
+        "CPU s: emulator / API / pump": f"{cpu['emulator']:.1f} / {api_cpu:.1f} / {cpu['pump']:.1f}",
+        "CPU share of the run: emulator / API / pump": " / ".join(
+            f"{100 * c / stored_in:.0f} %" for c in (cpu["emulator"], api_cpu, cpu["pump"])
+        ),
+        **check,
+        "accepted = stored": accepted == check["stored"],
+    }
+
+
+def emulator_floor(items: list[tuple[str, dict[str, Any]]], readings: int) -> dict[str, Any]:
+    """The same items written with the fewest plain requests: BatchWriteItem, 25 at a time
+    (a request closes early rather than hold one key twice)."""
+    from citybrain.core.aws import client
+
+    reset_caches()
+    ddb = client("dynamodb")
+    keys = {
+        table: [k["AttributeName"] for k in ddb.describe_table(TableName=table)["Table"]["KeySchema"]]
+        for table in {table for table, _ in items}
+    }
+    batches: list[dict[str, list[dict[str, Any]]]] = []
+    batch: dict[str, list[dict[str, Any]]] = {}
+    seen: set[str] = set()
+    size = 0
+    for table, item in items:
+        key = json.dumps([table, [item[k] for k in keys[table]]], sort_keys=True)
+        if size == 25 or key in seen:
+            batches.append(batch)
+            batch, seen, size = {}, set(), 0
+        batch.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        seen.add(key)
+        size += 1
+    if batch:
+        batches.append(batch)
+    started = time.perf_counter()
+    requests = 0
+    for pending in batches:
+        while pending:
+            requests += 1
+            pending = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    elapsed = time.perf_counter() - started
+    return {
+        "items": len(items),
+        "requests": requests,
+        "written in (s)": round(elapsed, 1),
+        "rate (readings/s)": round(readings / elapsed),
+    }
+
+
+# -- (b) and (c): the handler as the pump drives it, in this process ---------------------------
+def _run_handler(
+    resources: dict[str, str], posts: list[dict[str, Any]], trickle: bool = False
+) -> tuple[Recorder, dict[str, float], list[str]]:
+    """The API's service, then the pump's SqsTrigger delivering every batch to process_readings;
+    `trickle`: each POST stored before the next is sent (a gateway's minute apart, longer than
+    the batching window), else every POST queued first (a backlog, or steps sent back to back)."""
+    from citybrain.composition import reading_ingest
+    from citybrain.core.aws import client
+    from citybrain.departments.models import Principal
+    from infra.local import pump as local_pump
+    from infra.local import runtime
+
+    recorder = Recorder()
+    recorder.install()
+    caller = Principal(DEPARTMENT, "department")
+    ingest = reading_ingest()
+    api_wall = 0.0
+    # Read the bodies back for the floor without consuming them (visible again at once).
+    app = runtime.load_app()
+    invoke = local_pump.Invoker(app, REGION)
+    timing = {"handler cpu": 0.0, "handler wall": 0.0, "api wall": 0.0}
+
+    class Timed(local_pump.Invoker):
+        def __call__(self, name: str, event: dict[str, Any]) -> Any:
+            bodies.extend(r["body"] for r in event["Records"])
+            cpu, wall = time.process_time(), time.perf_counter()
+            try:
+                return invoke(name, event)
+            finally:
+                timing["handler cpu"] += time.process_time() - cpu
+                timing["handler wall"] += time.perf_counter() - wall
+
+    bodies: list[str] = []
+    source = next(s for s in app.event_sources if getattr(s, "name", "") == "process_readings")
+    trigger = local_pump.SqsTrigger(
+        "process_readings",
+        resources["CITYBRAIN_READINGS_QUEUE"],
+        source.batch_size,
+        Timed(app, REGION),
+        1,
+        REGION,
+    )
+    sqs = client("sqs")
+    for sent in [[body] for body in posts] if trickle else [posts]:
+        started = time.perf_counter()
+        for body in sent:
+            ingest.accept(caller, body)
+        api_wall += time.perf_counter() - started
+        while trigger.poll_once() or _queue_depth(sqs, resources["CITYBRAIN_READINGS_QUEUE"]):
+            pass
+    timing["api wall"] = api_wall
+    return recorder, timing, bodies
+
+
+def _floor_cpu(bodies: list[str], rounds: int = 3) -> float:
+    from citybrain.sensing.readings import Reading
+
+    times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        for body in bodies:
+            for item in json.loads(body)["readings"]:
+                Reading.model_validate(item)
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def costs_and_cpu(
+    resources: dict[str, str], prefix: str, devices: int, posts_of, trickle: bool = False
+) -> dict[str, Any]:
+    from citybrain.core import timeutil
+    from infra.local.runtime import function_settings
+
+    reset_caches()
+    ids = register_devices(prefix, devices)
+    posts = posts_of(ids, timeutil.now_ms() - 4 * 3600_000)
+    readings = sum(len(p["readings"]) for p in posts)
+    recorder, timing, bodies = _run_handler(resources, posts, trickle)
+    per_million = 1e6 / readings
+    gb = function_settings("process_readings")["memory_mb"] / 1024
+    api_gb = function_settings("api_handler")["memory_mb"] / 1024
+    dollars = {
+        "DynamoDB writes": recorder.write_units * WRITE_UNIT,
+        "DynamoDB reads": recorder.read_units * READ_UNIT,
+        "SQS": recorder.sqs_requests() * SQS_REQUEST,
+        "S3 PUT": recorder.requests["PutObject"] * S3_PUT,
+        "Lambda (GB-s at the emulator's latency)": (timing["handler wall"] * gb + timing["api wall"] * api_gb)
+        * LAMBDA_GB_SECOND,
+    }
+    floor = _floor_cpu(bodies)
+    reported = (
+        f"{recorder.reported_write_units * per_million / 1e6:.2f} WU/reading reported by the emulator "
+        f"(for {', '.join(sorted(recorder.reporting & WRITES)) or 'none'})"
+    )
+    return {
+        "readings": readings,
+        "messages": len(bodies),
+        "readings per message": round(readings / max(1, len(bodies)), 1),
+        "requests by operation": dict(recorder.requests.most_common()),
+        "write units per reading (from the requests sent)": round(recorder.write_units / readings, 3),
+        "write units per reading, cross-check": reported,
+        "read units per reading": round(recorder.read_units / readings, 3),
+        "$ per million readings": round(sum(dollars.values()) * per_million, 2),
+        "$ per million readings, by service": {k: round(v * per_million, 2) for k, v in dollars.items()},
+        "processing CPU (µs/reading)": round(timing["handler cpu"] / readings * 1e6, 1),
+        "json.loads + pydantic (µs/reading)": round(floor / readings * 1e6, 1),
+        "CPU ratio (goal <= 10)": round(timing["handler cpu"] / floor, 1),
+        "_items": recorder.items,
+    }
+
+
+def bench_posts(devices: list[str], start_ms: int) -> list[dict[str, Any]]:
+    """The bench shape: 20 readings of each device (a 20-minute backlog) in POSTs of 1,000,
+    so that a message holds 5 devices × 20 readings."""
+    posts = []
+    for first in range(0, len(devices), 50):
+        group = devices[first : first + 50]
+        posts.append(
+            {
+                "readings": [
+                    _reading(d, start_ms + step * 60_000, step + i) for step in range(20) for i, d in enumerate(group)
+                ]
+            }
+        )
+    return posts
+
+
+def figures(resources: dict[str, str]) -> dict[str, dict[str, Any]]:
+    scale = _scale()
+    live_steps = max(2, int(20 * scale))  # 20 POSTs of 500: 10,000 readings
+    burst_minutes = max(1, int(2 * scale))  # 10,000 devices, twice: 20,000 readings
+    note = (
+        f"counts scaled by CITYBRAIN_BENCH_SENSING_SCALE={scale:g} (issue 11 measured 100,000 readings); "
+        "goal >= 1,000 readings/s stored"
+    )
+    # Steps back to back fill the event source's batches (50 messages: 10 steps of 500 devices).
+    cost_live = costs_and_cpu(resources, "wl", 500, lambda ids, start: live_posts(ids, 20, start))
+    cost_trickle = costs_and_cpu(resources, "wt", 500, lambda ids, start: live_posts(ids, 4, start), trickle=True)
+    cost_trickle.pop("_items")
+    cost_bench = costs_and_cpu(resources, "wb", max(50, int(250 * scale)), bench_posts)
+    floor = emulator_floor(cost_live.pop("_items"), cost_live["readings"])
+    cost_bench.pop("_items")
+    return {
+        "(11a) storage rate, live shape: 500 devices, one time step per POST": {
+            **storage_rate(resources, "sl", 500, lambda ids, start: live_posts(ids, live_steps, start)),
+            "emulator floor (the items the handler wrote, BatchWriteItem of 25)": floor,
+            "note": note,
+        },
+        "(11a) storage rate, 10,000 devices once a minute, in bursts": {
+            **storage_rate(resources, "sb", 10_000, lambda ids, start: burst_posts(ids, burst_minutes, start)),
+            "note": note,
+        },
+        "(11b, 11c) live shape: 500 devices, one time step per POST, steps back to back": cost_live,
+        "(11b, 11c) bench shape: 20 readings per device per message": cost_bench,
+        "(11b, 11c) live shape in real time: each step stored before the next (one reading per device a batch)": (
+            cost_trickle
+        ),
+    }
