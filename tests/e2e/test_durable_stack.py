@@ -9,6 +9,7 @@ may be lost, and must then be lost whole, never half-counted."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -94,8 +95,17 @@ class Gateway:
 
 
 def stored(stack: RunningStack) -> set[tuple[str, int]]:
+    """Every reading in the readings table: a chunk's readings (one device-hour of a batch, `r`
+    its rows [t, values, ...] as JSON), or one reading an item as stored before chunks."""
     table = stack.resources()["CITYBRAIN_READINGS_TABLE"]
-    return {(device, t) for device in DEVICES for t in _query(stack, table, device, "t")}
+    found = set()
+    for device in DEVICES:
+        for item in _query(stack, table, device, None):
+            if "r" in item:
+                found.update((device, int(row[0])) for row in json.loads(item["r"]["S"]))
+            else:
+                found.add((device, int(item["t"]["N"])))
+    return found
 
 
 def rollup_counts(stack: RunningStack) -> Counter:
@@ -249,7 +259,12 @@ def test_a_restarted_stack_resumes_the_district_and_a_fresh_one_starts_empty(run
     assert first.stop() == 0
 
     second = running()  # the same directory, new ports
-    assert "resumed the district saved in" in second.log_path.read_text(errors="replace")
+    # The API answers a moment before the supervisor says it is up: wait for the line.
+    second.eventually(
+        lambda: "resumed the district saved in" in second.log_path.read_text(errors="replace"),
+        timeout=10,
+        what="the stack saying it resumed the district",
+    )
     for department_id, key in keys.items():  # every key still opens its department
         assert second.get("/v1/departments", key).status_code == 200, department_id
     assert series(second) == before["series"]

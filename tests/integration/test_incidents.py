@@ -303,3 +303,7 @@ def test_a_reported_incident_stands_when_the_topic_fails_and_the_schedule_announ
     assert api.lambda_.invoke("announce_incidents", event).payload == {"announced": 1}
     assert announced(url) == [("closed", "III")]
     assert api.lambda_.invoke("announce_incidents", event).payload == {"announced": 0}
+    shown = api.http.get(f"/v1/incidents/{reported.json_body['id']}", headers=headers(ADMIN_KEY))
+    assert shown.status_code == 200 and shown.json_body["status"] == "closed"
+    assert not {"notified_grade", "notified_closed"} & set(shown.json_body)  # bookkeeping, not an answer
+    assert api.http.get("/v1/incidents?status=closed", headers=headers(ADMIN_KEY)).status_code == 200

@@ -340,6 +340,7 @@ def shown(incident: Mapping[str, Any]) -> dict[str, Any]:
         "version",
         "category_source",
         "notified_grade",
+        "notified_closed",
         "feed",
         "opened_key",
     )
