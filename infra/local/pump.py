@@ -29,7 +29,8 @@ second of the pump.
 
 A batch is gathered as the event source mapping does: up to `batch_size`
 messages (and 6 MB), waiting at most `maximum_batching_window_in_seconds` for
-a full batch once the first message has arrived.
+a full batch once the first message has arrived (at most
+CITYBRAIN_PUMP_BATCHING_WINDOW_SECONDS, when set: the tests store at once).
 
     python -m infra.local.pump     (started by `python -m infra.local`)
     python -m infra.local.pump --worker process_readings   (started by the pump)
@@ -60,6 +61,7 @@ IN_FLIGHT_SECONDS = 10  # how long a received batch stays invisible without rene
 RENEW_SECONDS = 3  # how often a batch whose handler still runs is renewed
 MAX_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit on an invocation's event: a batch stops growing there
 WORKERS_VARIABLE = "CITYBRAIN_PUMP_WORKERS"
+WINDOW_VARIABLE = "CITYBRAIN_PUMP_BATCHING_WINDOW_SECONDS"
 DEFAULT_WORKERS = 2
 SCALED = ("process_readings",)  # the triggers served by CITYBRAIN_PUMP_WORKERS processes
 
@@ -333,7 +335,9 @@ def discover(
                     f"{source.name} reads queue {queue!r}, but the stack has no {variable}: "
                     f"add {queue_logical_id(queue)} to infra/resources.json (resource and output)"
                 )
-            window = getattr(source, "maximum_batching_window_in_seconds", 0) or 0
+            window = float(getattr(source, "maximum_batching_window_in_seconds", 0) or 0)
+            if WINDOW_VARIABLE in environ:  # at most this long locally (the tests: storing at once)
+                window = min(window, _seconds(environ[WINDOW_VARIABLE]))
             triggers.append(
                 SqsTrigger(source.name, environ[variable], source.batch_size, invoke, retry_delay, region, window)
             )
@@ -344,6 +348,16 @@ def discover(
         else:
             log.warning("%s: %s triggers are not emulated locally", source.name, type(source).__name__)
     return triggers
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 300:
+        raise SystemExit(f"{WINDOW_VARIABLE}={text!r}: seconds from 0 to 300")
+    return seconds
 
 
 def workers_wanted(environ: dict[str, str]) -> int:

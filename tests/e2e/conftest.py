@@ -188,6 +188,8 @@ def launch(workdir: Path, demo: bool, pace: int = 1, settings: dict[str, str] | 
             # Snapshots of the emulated state cost CPU that the other tests share; the tests of
             # persistence itself (test_durable_stack) set their own interval.
             "CITYBRAIN_SNAPSHOT_SECONDS": "10",
+            # Readings stored at once rather than gathered for the event source's 5 s window.
+            "CITYBRAIN_PUMP_BATCHING_WINDOW_SECONDS": "0.5",
             **(settings or {}),
         }
     )
