@@ -8,7 +8,7 @@ which round-trips exactly)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from citybrain.core.aws import client
@@ -107,14 +107,23 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
-def batch_get(requests: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """[(table, key attrs)] -> {table: [items found]}; missing keys are simply absent."""
+def batch_get(
+    requests: Iterable[tuple[str, dict[str, Any]]], attributes: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """[(table, key attrs)] -> {table: [items found]}; missing keys are simply absent.
+    `attributes`: table -> the only attributes to read of its items."""
     wanted = list(requests)
     found: dict[str, list[dict[str, Any]]] = {}
     for part in chunks(wanted, BATCH_GET_LIMIT):
         pending: dict[str, Any] = {}
         for table, key in part:
-            pending.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+            if table not in pending:
+                pending[table] = {"Keys": [], "ConsistentRead": True}
+                if attributes and table in attributes:
+                    names = {f"#a{i}": name for i, name in enumerate(attributes[table])}
+                    pending[table]["ProjectionExpression"] = ", ".join(names)
+                    pending[table]["ExpressionAttributeNames"] = names
+            pending[table]["Keys"].append(key)
         for attempt in range(8):
             response = client("dynamodb").batch_get_item(RequestItems=pending)
             for table, items in response.get("Responses", {}).items():

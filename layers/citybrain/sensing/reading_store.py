@@ -48,7 +48,9 @@ class DynamoReadingStore:
         """The stored rollups and latest states (with their versions), consistently read."""
         requests = [(self.rollups_table, {"device_id": {"S": d}, "hour": {"S": h}}) for d, h in rollup_keys]
         requests += [(self.state_table, {"device_id": {"S": d}}) for d in devices]
-        found = batch_get(requests)
+        # Of a state, what the next one is made from: the rest (the newest reading's indicators,
+        # its times) is replaced by the newest reading, so it is not read (nor parsed).
+        found = batch_get(requests, {self.state_table: ("device_id", "t", "version", "rules", "values")})
         rollups = {(i["device_id"], i["hour"]): i for i in found.get(self.rollups_table, [])}
         states = {i["device_id"]: i for i in found.get(self.state_table, [])}
         for rollup in rollups.values():
