@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import random
 import statistics
@@ -34,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from citybrain.core import capacity
+from tests.bench import capacity
 from tests.bench.__main__ import PY, ROOT, reset_caches
 
 DEPARTMENT = "environment"
@@ -57,30 +56,6 @@ def _scale() -> float:
     return float(os.environ.get("CITYBRAIN_BENCH_SENSING_SCALE", "1"))
 
 
-# -- units of a request ----------------------------------------------------------------------
-def _item_size(item: dict[str, Any]) -> int:
-    return capacity.item_size(item)
-
-
-def _write_units(operation: str, params: dict[str, Any]) -> float:
-    """Item sizes rounded up per KB, transactions 2× (citybrain.core.capacity)."""
-    return float(capacity.write_units(operation, params))
-
-
-def _read_units(operation: str, parsed: dict[str, Any]) -> float:
-    """Eventually consistent reads: half a unit per 4 KB read (per item for the batch reads)."""
-    if operation == "BatchGetItem":
-        items = [i for found in parsed.get("Responses", {}).values() for i in found]
-        return sum(0.5 * max(1, math.ceil(_item_size(i) / 4096)) for i in items) or 0.5
-    if operation == "GetItem":
-        return 0.5 * max(1, math.ceil(_item_size(parsed.get("Item") or {}) / 4096))
-    if operation in {"Query", "Scan"}:
-        return 0.5 * max(1, math.ceil(sum(_item_size(i) for i in parsed.get("Items", [])) / 4096))
-    if operation == "TransactGetItems":
-        return sum(2 * max(1, math.ceil(_item_size(r.get("Item") or {}) / 4096)) for r in parsed.get("Responses", []))
-    return 0.0
-
-
 class Recorder:
     """Every AWS request this process makes, with the units it costs."""
 
@@ -92,6 +67,7 @@ class Recorder:
         self.reported_read_units = 0.0
         self.reporting: set[str] = set()  # operations the emulator reported capacity for
         self.items: list[tuple[str, dict[str, Any]]] = []  # (table, item) of every Put
+        self._read_params: dict[str, Any] = {}  # of the read under way (one request at a time)
 
     def install(self) -> None:
         import boto3
@@ -106,8 +82,10 @@ class Recorder:
         name = model.name
         self.requests[name] += 1
         if name in WRITES:
-            self.write_units += _write_units(name, params)
+            self.write_units += capacity.write_units(name, params)
             self._keep_items(name, params)
+        if name in READS:
+            self._read_params = params
         if name in WRITES | READS and model.service_model.service_name == "dynamodb":
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
@@ -125,7 +103,7 @@ class Recorder:
     def _after(self, parsed: dict[str, Any], model, **_: Any) -> None:
         name = model.name
         if name in READS:
-            self.read_units += _read_units(name, parsed)
+            self.read_units += capacity.read_units(name, self._read_params, parsed)
         consumed = parsed.get("ConsumedCapacity")
         if not consumed:
             return

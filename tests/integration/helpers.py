@@ -65,14 +65,25 @@ def send_raw(bodies: list[str], queue_env: str = "CITYBRAIN_READINGS_QUEUE") -> 
         sqs.send_message(QueueUrl=os.environ[queue_env], MessageBody=body)
 
 
-def process_all(api, function: str = "process_readings", queue_env: str = "CITYBRAIN_READINGS_QUEUE") -> list[dict]:
-    """Deliver every queued message to the function; returns each invocation's response."""
+def process_all(
+    api, function: str = "process_readings", queue_env: str = "CITYBRAIN_READINGS_QUEUE", delete: bool = False
+) -> list[dict]:
+    """Deliver every queued message to the function; returns each invocation's response.
+    `delete`: then delete the messages it did not report failed, as Lambda's poller does
+    (otherwise they stay in flight, counted by the queue, until their visibility ends)."""
     responses = []
+    sqs = boto3.client("sqs")
     while True:
         event = receive_event(queue_env)
         if not event["Records"]:
             return responses
-        responses.append(api.lambda_.invoke(function, event).payload)
+        response = api.lambda_.invoke(function, event).payload
+        responses.append(response)
+        if delete:
+            failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+            for record in event["Records"]:
+                if record["messageId"] not in failed:
+                    sqs.delete_message(QueueUrl=os.environ[queue_env], ReceiptHandle=record["receiptHandle"])
 
 
 def reading_writer(on_events=None):

@@ -4,12 +4,8 @@ the queue is empty a whole network gone quiet alerts at once."""
 
 from __future__ import annotations
 
-import os
-
-import boto3
-
 from tests.integration.alert_helpers import MINUTE, T0, Clock, service, stored_items
-from tests.integration.helpers import department, device, post, receive_event
+from tests.integration.helpers import department, device, post, process_all
 
 LIVE = ("gc-air-01", "gc-air-02", "gc-air-03")
 
@@ -20,13 +16,9 @@ def send(api, key, devices, minute):
     assert response.status_code == 202 and response.json_body["accepted"] == len(devices), response.body
 
 
-def process_all(api):
-    """Deliver and then delete every queued message, as Lambda's poller does."""
-    sqs, url = boto3.client("sqs"), os.environ["CITYBRAIN_READINGS_QUEUE"]
-    while (event := receive_event())["Records"]:
-        assert api.lambda_.invoke("process_readings", event).payload == {"batchItemFailures": []}
-        for record in event["Records"]:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+def store_all(api):
+    """The queue drained as Lambda's poller drains it: every message stored and deleted."""
+    assert all(r == {"batchItemFailures": []} for r in process_all(api, delete=True))
 
 
 def offline_alerts():
@@ -39,7 +31,7 @@ def test_a_backlog_past_three_reporting_intervals_raises_no_offline_alert_and_a_
         device(api, key, device_id)  # reporting every 10 minutes: offline after 30 minutes of silence
     send(api, key, ["gc-air-stopped"], -40)
     send(api, key, LIVE, 0)
-    process_all(api)  # stored: the live devices at T0, the stopped one at T0 - 40 min
+    store_all(api)  # stored: the live devices at T0, the stopped one at T0 - 40 min
 
     for minute in (10, 20, 30, 40, 50):  # accepted while the processing is paused: 50 minutes of backlog
         send(api, key, LIVE, minute)
@@ -48,7 +40,7 @@ def test_a_backlog_past_three_reporting_intervals_raises_no_offline_alert_and_a_
     assert outcome["silent"] == 1 and outcome["opened"] == 1 and outcome["failed"] == 0
     assert offline_alerts() == ["gc-air-stopped"]  # silent 40 min before the newest stored reading
 
-    process_all(api)  # the backlog drains: the live devices' states move to T0 + 50 min
+    store_all(api)  # the backlog drains: the live devices' states move to T0 + 50 min
     assert service(Clock(T0 + 55 * MINUTE)).check_offline()["opened"] == 0
     assert offline_alerts() == ["gc-air-stopped"]
 

@@ -1,6 +1,6 @@
 """Write units from request parameters, by DynamoDB's item-size rules."""
 
-from citybrain.core.capacity import attr_size, item_size, number_size, units, write_units
+from tests.bench.capacity import attr_size, item_size, number_size, read_units, units, write_units
 
 
 def test_strings_and_names_count_their_utf8_bytes():
@@ -38,3 +38,16 @@ def test_units_round_up_per_kb_and_transactions_cost_twice():
     batch = {"RequestItems": {"t": [{"PutRequest": {"Item": big}}, {"DeleteRequest": {"Key": small}}]}}
     assert write_units("BatchWriteItem", batch) == 2 + 1
     assert write_units("Query", {}) == 0
+
+
+def test_read_units_follow_the_consistency_asked_for():
+    small = {"device_id": {"S": "d"}, "t": {"N": "1"}}
+    big = {"device_id": {"S": "d"}, "r": {"S": "x" * 5000}}  # 5 KB: two 4 KB units
+    found = {"Responses": {"states": [small], "rollups": [small, big]}}
+    asked = {"RequestItems": {"states": {"Keys": []}, "rollups": {"Keys": [], "ConsistentRead": True}}}
+    assert read_units("BatchGetItem", asked, found) == 0.5 + 1 + 2
+    assert read_units("BatchGetItem", asked, {"Responses": {}}) == 0.5  # nothing found: still a request
+    assert read_units("GetItem", {"ConsistentRead": True}, {"Item": big}) == 2
+    assert read_units("GetItem", {}, {}) == 0.5
+    assert read_units("Query", {}, {"Items": [small, big]}) == 1.0
+    assert read_units("TransactGetItems", {}, {"Responses": [{"Item": small}]}) == 2

@@ -14,6 +14,17 @@ class Domain(StrEnum):
     safety = "safety"  # 应急/大安全
 
 
+# The names officials read for the domains (reports, the dashboard, the big-safety view).
+DOMAIN_NAMES: dict[str, str] = {
+    Domain.traffic: "交通",
+    Domain.environment: "环保",
+    Domain.urban: "城管",
+    Domain.housing: "住建",
+    Domain.health: "卫健",
+    Domain.safety: "应急",
+}
+
+
 class Town(StrEnum):
     guicheng = "桂城街道"
     dali = "大沥镇"

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from citybrain.alerts.rules.catalogue import SEVERITIES, SEVERITY_RANK
 from citybrain.core import timeutil
-from citybrain.core.vocabulary import Domain, Town
+from citybrain.core.vocabulary import DOMAIN_NAMES, Town
 from citybrain.reports.air import UNITS
 from citybrain.reports.hours import Rollups, hourly_maxima, hourly_means
 from citybrain.sensing.aqi import POLLUTANTS, STANDARD, air_quality, level
@@ -41,14 +41,6 @@ HOUR_MS = 3_600_000
 ALERTS_SHOWN = 50
 TOP_PAIRS = 5
 NO_DATA = "无数据"
-DOMAIN_NAMES = {
-    Domain.traffic: "交通",
-    Domain.environment: "环保",
-    Domain.urban: "城管",
-    Domain.housing: "住建",
-    Domain.health: "卫健",
-    Domain.safety: "应急",
-}
 STATION, ROAD_SENSOR, GAUGE = "air_quality", "traffic_flow", "water_level"
 SHOWN_DECIMALS = {"co": 2}  # mg/m³; every other pollutant in µg/m³ to 0.1
 DEVICE_PAGE = 1000
@@ -319,7 +311,7 @@ class Dashboard:
             },
             "domains": [
                 {
-                    "domain": domain.value,
+                    "domain": str(domain),
                     "name": name,
                     "devices": device_counts((d for d in registry if d["domain"] == domain), states, now),
                     "alerts": alert_counts(a for a in active if a.get("domain") == domain),

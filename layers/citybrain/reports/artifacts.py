@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from citybrain.core.vocabulary import DOMAIN_NAMES
 from citybrain.reports.render import bar_chart_svg, csv_bytes, escape, page, table, trend_chart_svg
 from citybrain.sensing.aqi import LEVELS, level
 
@@ -66,12 +67,7 @@ VALUE_NAMES = {
     "noise": "噪声",
     "water_level": "水位",
     "structure": "结构安全",
-    "traffic": "交通",
-    "environment": "环保",
-    "urban": "城管",
-    "housing": "住建",
-    "health": "卫健",
-    "safety": "应急",
+    **DOMAIN_NAMES,
     "critical": "严重",
     "high": "高",
     "medium": "中等",

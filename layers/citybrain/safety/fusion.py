@@ -332,7 +332,6 @@ class Incidents:
             raise Conflict(
                 "the incident changed meanwhile; read it again", [{"field": "status", "message": "changed"}]
             ) from None
-        incident["version"] = current["version"] + 1  # as stored
         self._announce_or_defer(incident, "closed")
         return shown(incident)
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from citybrain.cases.workflow import overdue_steps, stats
 from citybrain.core import timeutil
-from citybrain.core.vocabulary import Town
+from citybrain.core.vocabulary import DOMAIN_NAMES, Town
 from citybrain.safety.incidents import GRADE_NAMES, GRADES, NOT_FUSED, SEVERITY_ORDER
 from citybrain.safety.risk_points import LEVEL_COLOURS, RiskLevel, shown
 
@@ -42,14 +42,6 @@ CASE_STATUS_NAMES = {
     "fed_back": "已反馈",
 }
 STEP_NAMES = {"acknowledge": "签收超时", "close": "结案超时"}
-DOMAIN_NAMES = {
-    "traffic": "交通",
-    "environment": "环保",
-    "urban": "城管",
-    "housing": "住建",
-    "health": "卫健",
-    "safety": "应急",
-}
 
 
 # -- what it reads ------------------------------------------------------------------

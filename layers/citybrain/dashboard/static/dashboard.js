@@ -24,7 +24,7 @@
   var NO_DATA = "无数据";
   var NO_DATA_COLOUR = "#5b6577";
 
-  var SEVERITY = { critical: "紧急", high: "严重", medium: "中等", low: "轻微", informational: "提示" };
+  var SEVERITY = live.SEVERITY;
   var SEVERITY_ORDER = ["critical", "high", "medium", "low", "informational"];
   var STATUS = { open: "待处理", acknowledged: "已确认" };
   var RULE = {

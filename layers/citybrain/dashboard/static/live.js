@@ -182,7 +182,11 @@
     }
   }
 
+  // The alerts' severities as both pages name them.
+  var SEVERITY = { critical: "紧急", high: "严重", medium: "中等", low: "轻微", informational: "提示" };
+
   window.CityBrainLive = {
+    SEVERITY: SEVERITY,
     byId: byId,
     el: el,
     svg: svg,

@@ -23,7 +23,7 @@
 
   var DATA_URL = "../v1/safety/overview"; // relative: the page may sit under an API Gateway stage
 
-  var SEVERITY = { critical: "紧急", high: "严重", medium: "中等", low: "轻微", informational: "提示" };
+  var SEVERITY = live.SEVERITY;
   var STATE_CLASS = { normal: "state-normal", alerting: "state-alerting", incident: "state-incident" };
 
   // The map: a schematic of Nanhai District's seven towns (镇街), each a polygon of

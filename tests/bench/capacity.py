@@ -77,3 +77,27 @@ def write_units(operation: str, params: dict[str, Any]) -> int:
             total += 2 * (units(item_size(put["Item"])) if put else 1)
         return total
     return 0
+
+
+def read_units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> float:
+    """Read units a request consumed: per 4 KB read (per item for the batch and transactional
+    reads, per response for a query or scan), 1 if strongly consistent, 0.5 if not, 2 in a
+    transaction; a read that finds nothing still costs its minimum."""
+
+    def per_4kb(size: int, unit: float) -> float:
+        return unit * max(1, math.ceil(size / (4 * KB)))
+
+    if operation == "BatchGetItem":
+        total = 0.0
+        for table, found in parsed.get("Responses", {}).items():
+            unit = 1.0 if params["RequestItems"].get(table, {}).get("ConsistentRead") else 0.5
+            total += sum(per_4kb(item_size(i), unit) for i in found)
+        return total or 0.5
+    unit = 1.0 if params.get("ConsistentRead") else 0.5
+    if operation == "GetItem":
+        return per_4kb(item_size(parsed.get("Item") or {}), unit)
+    if operation in ("Query", "Scan"):
+        return per_4kb(sum(item_size(i) for i in parsed.get("Items", [])), unit)
+    if operation == "TransactGetItems":
+        return sum(per_4kb(item_size(r.get("Item") or {}), 2.0) for r in parsed.get("Responses", []))
+    return 0.0
