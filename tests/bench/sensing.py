@@ -57,16 +57,19 @@ def _scale() -> float:
 
 
 class Recorder:
-    """Every AWS request this process makes, with the units it costs."""
+    """Every AWS request this process makes, with the units it costs.
+
+    The hooks only keep each request (and a read's answer): the units are computed
+    afterwards, so that the processing CPU measured around the handler is the
+    handler's, not this bookkeeping's."""
 
     def __init__(self) -> None:
         self.requests: Counter = Counter()
-        self.write_units = 0.0
-        self.read_units = 0.0
         self.reported_write_units = 0.0  # ConsumedCapacity the emulator answered with
         self.reported_read_units = 0.0
         self.reporting: set[str] = set()  # operations the emulator reported capacity for
-        self.items: list[tuple[str, dict[str, Any]]] = []  # (table, item) of every Put
+        self._writes: list[tuple[str, dict[str, Any]]] = []
+        self._reads: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self._read_params: dict[str, Any] = {}  # of the read under way (one request at a time)
 
     def install(self) -> None:
@@ -78,32 +81,42 @@ class Recorder:
         events.register("provide-client-params", self._params)
         events.register("after-call", self._after)
 
+    @property
+    def write_units(self) -> float:
+        return sum(capacity.write_units(name, params) for name, params in self._writes)
+
+    @property
+    def read_units(self) -> float:
+        return sum(capacity.read_units(name, params, parsed) for name, params, parsed in self._reads)
+
+    @property
+    def items(self) -> list[tuple[str, dict[str, Any]]]:
+        """(table, item) of every Put."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        for name, params in self._writes:
+            if name == "PutItem":
+                found.append((params["TableName"], params["Item"]))
+            elif name == "BatchWriteItem":
+                for table, requests in params["RequestItems"].items():
+                    found.extend((table, r["PutRequest"]["Item"]) for r in requests if "PutRequest" in r)
+            elif name == "TransactWriteItems":
+                found.extend((a["Put"]["TableName"], a["Put"]["Item"]) for a in params["TransactItems"] if "Put" in a)
+        return found
+
     def _params(self, params: dict[str, Any], model, **_: Any) -> None:
         name = model.name
         self.requests[name] += 1
         if name in WRITES:
-            self.write_units += capacity.write_units(name, params)
-            self._keep_items(name, params)
+            self._writes.append((name, params))
         if name in READS:
             self._read_params = params
         if name in WRITES | READS and model.service_model.service_name == "dynamodb":
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
-    def _keep_items(self, name: str, params: dict[str, Any]) -> None:
-        if name == "PutItem":
-            self.items.append((params["TableName"], params["Item"]))
-        elif name == "BatchWriteItem":
-            for table, requests in params["RequestItems"].items():
-                self.items.extend((table, r["PutRequest"]["Item"]) for r in requests if "PutRequest" in r)
-        elif name == "TransactWriteItems":
-            for action in params["TransactItems"]:
-                if "Put" in action:
-                    self.items.append((action["Put"]["TableName"], action["Put"]["Item"]))
-
     def _after(self, parsed: dict[str, Any], model, **_: Any) -> None:
         name = model.name
         if name in READS:
-            self.read_units += capacity.read_units(name, self._read_params, parsed)
+            self._reads.append((name, self._read_params, parsed))
         consumed = parsed.get("ConsumedCapacity")
         if not consumed:
             return
