@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import pytest
 
 from citybrain.core import timeutil
@@ -51,3 +53,41 @@ def test_instants_past_the_year_9999_or_in_other_digits_are_bad_times(value):
 
 def test_the_last_instant_of_9999_local_time_is_read():
     assert timeutil.parse_instant("9999-12-31T23:59:59.999+08:00") == 253_402_271_999_999
+
+
+def _reference(ms: int) -> datetime:
+    """The local time of `ms` by integer arithmetic (no float seconds)."""
+    from datetime import timedelta
+
+    return datetime.fromtimestamp(ms // 1000, timeutil.LOCAL_TZ) + timedelta(milliseconds=ms % 1000)
+
+
+@pytest.mark.parametrize(
+    "ms",
+    [
+        timeutil.EARLIEST_MS,
+        timeutil.LATEST_MS,
+        1764547200000,  # 2025-12-01T08:00:00+08:00, an hour's first instant
+        1764547199999,  # the hour before's last
+        1764547200001,
+        1764518400000,  # local midnight
+        1764518399999,
+        1764604799000,  # a whole second
+        1764604799500,
+    ],
+)
+def test_local_labels_at_hour_day_and_millisecond_edges(ms):
+    expected = _reference(ms)
+    assert timeutil.local_iso(ms) == expected.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+    assert timeutil.local_hour(ms) == expected.strftime("%Y-%m-%dT%H")
+    assert timeutil.local_date(ms) == expected.strftime("%Y-%m-%d")
+
+
+def test_local_labels_agree_with_datetime_across_the_range():
+    import random
+
+    rng = random.Random(20261202)
+    for ms in [rng.randrange(timeutil.EARLIEST_MS, timeutil.LATEST_MS) for _ in range(20_000)]:
+        expected = _reference(ms)
+        assert timeutil.local_iso(ms) == expected.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+        assert timeutil.local_hour(ms) == expected.strftime("%Y-%m-%dT%H")

@@ -4,6 +4,7 @@ offset is exact and needs no tz database in the Lambda runtime."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from datetime import datetime, timedelta, timezone
@@ -57,16 +58,37 @@ def to_local(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, LOCAL_TZ)
 
 
+HOUR_MS = 3_600_000
+
+
+@functools.lru_cache(maxsize=8192)
+def _hour_labels(hour: int) -> tuple[str, str]:
+    """The local hour `hour` hours after the epoch: ("2026-11-27T08", "2026-11-27").
+
+    The offset is a whole number of hours, so every instant of a UTC hour is in the
+    same local hour: the pipeline names the hour of each reading several times, and
+    formatting a datetime for each was a tenth of its CPU."""
+    local = datetime.fromtimestamp(hour * 3600, LOCAL_TZ)
+    return local.strftime("%Y-%m-%dT%H"), local.strftime("%Y-%m-%d")
+
+
+_OFFSET = "+08:00"
+
+
 def local_iso(ms: int) -> str:
     """2026-11-27T08:30:00.250+08:00 (milliseconds only when present)."""
-    dt = to_local(ms)
-    return dt.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+    if not isinstance(ms, int):
+        return to_local(ms).isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+    within = ms % HOUR_MS
+    minutes, seconds, millis = within // 60_000, within // 1000 % 60, ms % 1000
+    head = f"{_hour_labels(ms // HOUR_MS)[0]}:{minutes:02d}:{seconds:02d}"
+    return f"{head}.{millis:03d}{_OFFSET}" if millis else head + _OFFSET
 
 
 def local_hour(ms: int) -> str:
     """The local hour a reading falls in: 2026-11-27T08."""
-    return to_local(ms).strftime("%Y-%m-%dT%H")
+    return _hour_labels(int(ms) // HOUR_MS)[0]
 
 
 def local_date(ms: int) -> str:
-    return to_local(ms).strftime("%Y-%m-%d")
+    return _hour_labels(int(ms) // HOUR_MS)[1]
