@@ -115,6 +115,37 @@ def test_readings_stored_one_per_item_before_chunks_are_read_and_not_counted_aga
     )
 
 
+def test_rollups_and_states_keep_nested_values_as_json_and_read_maps_stored_before(aws_stack):
+    ddb = boto3.client("dynamodb")
+    state_table = os.environ["CITYBRAIN_DEVICE_STATE_TABLE"]
+    ddb.put_item(  # a latest state stored with maps, as before
+        TableName=state_table,
+        Item={
+            "device_id": {"S": "aq-map"},
+            "t": {"N": str(BASE)},
+            "observed_at": {"S": timeutil.local_iso(BASE)},
+            "values": {"M": {"pm25": {"N": "20.0"}}},
+            "derived": {"M": {"airQualityIndex": {"N": "29"}}},
+            "version": {"N": "1"},
+        },
+    )
+    store = DynamoReadingStore()
+    assert store.latest("aq-map")["values"] == {"pm25": 20.0} and store.latest("aq-map")["airQualityIndex"] == 29
+    reading_writer().store_readings([reading("aq-map", BASE + 60_000, 35.5)])
+    raw_state = ddb.get_item(TableName=state_table, Key={"device_id": {"S": "aq-map"}})["Item"]
+    assert json.loads(raw_state["values"]["S"]) == {"pm25": 35.5} and "S" in raw_state["derived"]
+    raw_rollup = ddb.get_item(
+        TableName=os.environ["CITYBRAIN_ROLLUPS_TABLE"], Key={"device_id": {"S": "aq-map"}, "hour": {"S": HOUR}}
+    )["Item"]
+    assert json.loads(raw_rollup["values"]["S"]) == {"pm25": {"n": 1, "sum": 35.5, "min": 35.5, "max": 35.5}}
+    latest = store.latest("aq-map")
+    assert latest["values"] == {"pm25": 35.5} and latest["t"] == BASE + 60_000 and "version" not in latest
+    assert latest["airQualityIndex"] > 29
+    assert store.states(["aq-map"])["aq-map"]["values"] == {"pm25": 35.5}
+    assert store.rollups(["aq-map"], [HOUR])[("aq-map", HOUR)]["values"]["pm25"]["max"] == 35.5
+    assert store.rollup("aq-map", HOUR)["values"]["pm25"]["n"] == 1
+
+
 def test_a_poison_message_among_many_fails_alone(api):
     good = [
         body
