@@ -32,9 +32,11 @@ def process_readings(event):
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
     from citybrain.composition import reading_pipeline
+    from citybrain.core import collector
     from citybrain.core.observability import logger, metrics
 
     pipeline = reading_pipeline()
+    collector.settle()
     parsed = []
 
     def parse(record):

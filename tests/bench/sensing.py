@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import threading
@@ -453,6 +452,8 @@ def _run_handler(
 
     recorder = Recorder()
     recorder.install()
+    for service in ("dynamodb", "s3", "sqs"):
+        client(service)  # a warm function's clients, made once per sandbox and not per batch
     caller = Principal(DEPARTMENT, "department")
     ingest = reading_ingest()
     api_wall = 0.0
@@ -471,6 +472,8 @@ def _run_handler(
                 timing["handler cpu"] += time.process_time() - cpu
                 timing["handler wall"] += time.perf_counter() - wall
 
+    # A warm function: the first invocation's imports and settling happen once per sandbox.
+    invoke("process_readings", {"Records": []})
     bodies: list[str] = []
     source = next(s for s in app.event_sources if getattr(s, "name", "") == "process_readings")
     trigger = local_pump.SqsTrigger(
@@ -493,7 +496,9 @@ def _run_handler(
     return recorder, timing, bodies
 
 
-def _floor_cpu(bodies: list[str], rounds: int = 3) -> float:
+def _floor_cpu(bodies: list[str], rounds: int = 5) -> float:
+    """json.loads + pydantic over the same bodies: the least of a few rounds (the floor at its
+    best, so that noise on this shared machine can only make the ratio look worse)."""
     from citybrain.sensing.readings import Reading
 
     times = []
@@ -503,7 +508,7 @@ def _floor_cpu(bodies: list[str], rounds: int = 3) -> float:
             for item in json.loads(body)["readings"]:
                 Reading.model_validate(item)
         times.append(time.process_time() - start)
-    return statistics.median(times)
+    return min(times)
 
 
 def costs_and_cpu(

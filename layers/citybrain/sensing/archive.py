@@ -7,12 +7,12 @@ re-sent batch) rewrites the same object instead of adding duplicate lines."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 
 from citybrain.core import timeutil
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
+from citybrain.core.jsontext import compact
 from citybrain.sensing.readings import Reading
 
 
@@ -30,7 +30,7 @@ def archive_readings(readings: list[Reading]) -> int:
     bucket = get_settings().archive_bucket
     for date, group in sorted(by_date.items()):
         lines = "".join(
-            json.dumps(
+            compact(
                 {
                     "device_id": r.device_id,
                     "observed_at": timeutil.local_iso(r.t),
@@ -39,9 +39,7 @@ def archive_readings(readings: list[Reading]) -> int:
                     "town": r.town,
                     "domain": r.domain,
                     "values": r.values,
-                },
-                ensure_ascii=False,
-                separators=(",", ":"),
+                }
             )
             + "\n"
             for r in group

@@ -29,7 +29,6 @@ latest state, and the device profiles travel with the message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -38,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from citybrain.core import timeutil
 from citybrain.core.errors import field_errors
+from citybrain.core.jsontext import compact
 from citybrain.core.retry import pause
 from citybrain.sensing import rollups
 from citybrain.sensing.readings import (
@@ -107,7 +107,29 @@ class StoreResult:
     duplicates: int = 0
 
 
+class _ValidMessage(Envelope):
+    """A message whose readings all validate: the common case, read in one pass."""
+
+    readings: list[Reading]  # type: ignore[assignment]
+
+
 def parse_message(body: str) -> tuple[Envelope, list[Reading], list[dict[str, Any]]]:
+    try:
+        whole = _ValidMessage.model_validate_json(body)
+    except ValidationError:
+        return _parse_each(body)  # some reading fails (or the message): find which, and why
+    good: list[Reading] = []
+    rejected: list[dict[str, Any]] = []
+    for position, reading in enumerate(whole.readings):
+        errors = check_values(reading.type, reading.values)
+        if errors:
+            rejected.append({"position": position, "errors": errors, "raw": reading.model_dump(mode="json")})
+        else:
+            good.append(reading)
+    return whole, good, rejected
+
+
+def _parse_each(body: str) -> tuple[Envelope, list[Reading], list[dict[str, Any]]]:
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as exc:
@@ -362,7 +384,7 @@ def _row(reading: Reading, derived: dict[str, Any] | None) -> str:
     One string attribute instead of nested maps: smaller (no per-value type tags), and
     botocore serialises a string for nothing where it walks every value of a map."""
     row: list[Any] = [reading.t, reading.values] if derived is None else [reading.t, reading.values, derived]
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return compact(row)
 
 
 def _not_stored(

@@ -35,6 +35,7 @@ from citybrain.core import timeutil
 from citybrain.core.aws import client
 from citybrain.core.config import get_settings
 from citybrain.core.dynamo import batch_get, from_item, query_all, to_item
+from citybrain.core.jsontext import compact
 from citybrain.sensing.readings import HOUR_MS, CommitConflict, RollupKey, Write, encode_offsets
 
 PAGE_ITEMS = 100  # items a Query of the series reads at a time
@@ -220,7 +221,7 @@ def _packed(item: dict[str, Any]) -> dict[str, Any]:
     packed = dict(item)
     for name in PACKED:
         if isinstance(packed.get(name), dict):
-            packed[name] = json.dumps(packed[name], ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            packed[name] = compact(packed[name])
     return packed
 
 
