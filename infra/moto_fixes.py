@@ -37,7 +37,10 @@
   the request body against the service model to rebuild the same JSON (the
   item operations' bodies are read with json.loads, unless they hold a binary
   value, which the model decodes); and reading the clock through datetime for
-  every queued message on every receive (time.time() now).
+  every queued message on every receive (time.time() now); and finding the
+  request's backend, where moto takes a global lock and looks itself up in the
+  list of backends by equality (comparing whole backends, dict by dict) on
+  every request: it now answers at once when it is registered, by identity.
 Semantics are moto's own.
 """
 
@@ -61,6 +64,7 @@ def apply() -> None:
     _items_sized_once()
     _item_requests_read_as_json()
     _queue_clock_read_directly()
+    _backends_found_without_comparing()
 
 
 def _moto_modules_listed_once() -> None:
@@ -464,3 +468,21 @@ def _queue_clock_read_directly() -> None:
     _patch(sqs_models, "unix_time", now)
     _patch(sqs_models, "unix_time_millis", now_millis)
     _patch(sqs_models, "_citybrain_clock", True)
+
+
+def _backends_found_without_comparing() -> None:
+    from moto.core.base_backend import BackendDict
+
+    if getattr(BackendDict, "_citybrain_found", False):
+        return
+    create = BackendDict._create_account_specific_backend
+
+    def find_or_create(self, account_id: str) -> None:
+        # Registered (by identity: a reset empties the list, and the next request registers again).
+        registered: list[Any] = BackendDict._instances  # type: ignore[misc]
+        if account_id in self.keys() and any(known is self for known in registered):
+            return
+        create(self, account_id)
+
+    _patch(BackendDict, "_create_account_specific_backend", find_or_create)
+    _patch(BackendDict, "_citybrain_found", True)

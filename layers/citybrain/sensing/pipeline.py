@@ -17,9 +17,10 @@ The whole flow of a reading after the queue is here, in order:
    repeats them on redelivery, and the alert service makes a repeat harmless;
 6. commit: per device and local hour ONE chunk item holding its new readings, the
    rollup (with the hour's list of stored readings) and the latest state, in
-   transactions of up to 100 actions (citybrain.sensing.reading_store); what lost a
-   race (a rollup's or state's version moved) is re-read and planned again, so a
-   reading a concurrent writer stored meanwhile becomes a duplicate;
+   transactions of up to 100 actions (citybrain.sensing.reading_store), up to 4 at
+   once among those that share no item (a wave); what lost a race (a rollup's or
+   state's version moved) is re-read and planned again, so a reading a concurrent
+   writer stored meanwhile becomes a duplicate;
 7. archive each message's readings (named by content: a redelivery rewrites the
    same object).
 
@@ -56,6 +57,8 @@ MAX_ATTEMPTS = 8
 TRANSACTION_LIMIT = 100  # DynamoDB's limit of actions per transaction
 CHUNK_BYTES = 256_000  # readings of one chunk item (DynamoDB's item limit is 400 KB)
 TRANSACTION_BYTES = 2_000_000  # chunk bytes per transaction (its limit is 4 MB, rollups and states included)
+COMMITS_IN_FLIGHT = 4  # transactions of a batch sent at once (those in a wave share no item)
+WAVE_TRANSACTIONS = 64  # planned ahead of their commits, at most
 
 
 class ReadingStore(Protocol):
@@ -236,41 +239,55 @@ class ReadingPipeline:
             result.duplicates += seen
             if not pending:
                 break
-            transactions = _plan(pending, context.rows)
             retry: list[Reading] = []
-            for chunks in transactions:
-                planned = self._writes(chunks, rollup_state, device_state, context)
+            for wave in _waves(_plan(pending, context.rows)):
+                planned = [self._writes(chunks, rollup_state, device_state, context) for chunks in wave]
                 if self.alert_effects:
-                    for device_id, events in planned.events:
-                        self.alert_effects(context.devices[device_id], events)
-                conflict = self.store.commit(planned.writes)
-                if conflict is None:
+                    for plan in planned:
+                        for device_id, events in plan.events:
+                            self.alert_effects(context.devices[device_id], events)
+                stale_rollups: set[RollupKey] = set()
+                stale_states: set[str] = set()
+                busy = False
+                for chunks, plan, conflict in zip(wave, planned, self._commit_all(planned), strict=True):
+                    if conflict is None:
+                        for chunk in chunks:
+                            result.stored.extend(chunk.readings)
+                        rollup_state.update(plan.rollups)
+                        device_state.update(plan.states)
+                        continue
+                    # The other transactions go on: each of their writes is guarded by the version it
+                    # was read at, so a concurrent writer costs this one transaction, not the rest.
+                    result.duplicates += len(conflict.duplicates)
                     for chunk in chunks:
-                        result.stored.extend(chunk.readings)
-                    rollup_state.update(planned.rollups)
-                    device_state.update(planned.states)
-                    continue
-                result.duplicates += len(conflict.duplicates)
-                for chunk in chunks:
-                    retry.extend(r for r in chunk.readings if r.key not in conflict.duplicates)
-                if conflict.stale_rollups or conflict.stale_states:
-                    fresh_rollups, fresh_states = self.store.current(
-                        sorted(conflict.stale_rollups), sorted(conflict.stale_states)
-                    )
-                    for key in conflict.stale_rollups:
+                        retry.extend(r for r in chunk.readings if r.key not in conflict.duplicates)
+                    stale_rollups |= conflict.stale_rollups
+                    stale_states |= conflict.stale_states
+                    busy = busy or conflict.busy
+                if stale_rollups or stale_states:
+                    fresh_rollups, fresh_states = self.store.current(sorted(stale_rollups), sorted(stale_states))
+                    for key in stale_rollups:
                         rollup_state[key] = fresh_rollups.get(key)
-                    for device in conflict.stale_states:
+                    for device in stale_states:
                         device_state[device] = fresh_states.get(device)
-                if conflict.busy:
+                if busy:
                     pause(attempt)
-                # The other transactions go on: each of their writes is guarded by the version it
-                # was read at, so a concurrent writer costs this one transaction, not the rest.
             pending = retry
             if not pending:
                 break
         else:
             raise RuntimeError(f"could not store {len(pending)} readings after {MAX_ATTEMPTS} attempts")
         return result
+
+    def _commit_all(self, planned: list[_Planned]) -> list[CommitConflict | None]:
+        """Commit transactions that share no item, several at a time: the function prepares
+        and reads while DynamoDB writes (a batch of 10,000 devices is over 300 transactions)."""
+        if len(planned) == 1:
+            return [self.store.commit(planned[0].writes)]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(COMMITS_IN_FLIGHT, len(planned))) as pool:
+            return list(pool.map(lambda plan: self.store.commit(plan.writes), planned))
 
     # -- deciding what one transaction writes ------------------------------------------------
     def _writes(
@@ -450,6 +467,22 @@ def _plan(pending: list[Reading], rows: Mapping[tuple[str, int], str]) -> list[l
     if batch:
         transactions.append(batch)
     return transactions
+
+
+def _waves(transactions: list[list[_Chunk]]) -> list[list[list[_Chunk]]]:
+    """The transactions in order, grouped so that no two of a group write the same rollup or
+    state (a device-hour split over chunks): a group commits at once, the next one after it,
+    planned from what the first wrote."""
+    waves: list[list[list[_Chunk]]] = []
+    keys: set[Any] = set()
+    for chunks in transactions:
+        touched = {(c.device_id, c.hour) for c in chunks} | {c.device_id for c in chunks if c.carries_state}
+        if not waves or len(waves[-1]) >= WAVE_TRANSACTIONS or touched & keys:
+            waves.append([])
+            keys = set()
+        waves[-1].append(chunks)
+        keys |= touched
+    return waves
 
 
 def _derive(reading: Reading) -> dict[str, Any] | None:
