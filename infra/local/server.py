@@ -74,15 +74,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"no saved state in {args.state_dir}: starting empty", flush=True)
         application = snapshots.wrap(application)
+
     # What moto's ThreadedMotoServer does, but binding here so that a busy port
     # is an error instead of a thread that never becomes ready.
+    class KeepAlive(MotoRequestHandler):
+        # HTTP/1.1: a client's connection serves its next request too. With moto's HTTP/1.0
+        # every request was a new TCP connection and a new server thread, on both sides.
+        protocol_version = "HTTP/1.1"
+
     try:
         server = make_server(
             args.host,
             args.port,
             application,
             threaded=True,
-            request_handler=MotoRequestHandler,
+            request_handler=KeepAlive,
         )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
