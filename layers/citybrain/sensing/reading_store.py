@@ -57,9 +57,15 @@ class DynamoReadingStore:
         """The stored rollups and latest states (with their versions), consistently read."""
         requests = [(self.rollups_table, {"device_id": {"S": d}, "hour": {"S": h}}) for d, h in rollup_keys]
         requests += [(self.state_table, {"device_id": {"S": d}}) for d in devices]
-        # Of a state, what the next one is made from: the rest (the newest reading's indicators,
-        # its times) is replaced by the newest reading, so it is not read (nor parsed).
-        found = batch_get(requests, {self.state_table: ("device_id", "t", "version", "rules", "values")})
+        # Of each, what the next one is made from: the rest (a state's newest reading's indicators
+        # and times, a rollup's labels) is written anew from the readings, so it is not read (nor parsed).
+        found = batch_get(
+            requests,
+            {
+                self.state_table: ("device_id", "t", "version", "rules", "values"),
+                self.rollups_table: ("device_id", "hour", "count", "values", "ids", "version"),
+            },
+        )
         rollups = {(i["device_id"], i["hour"]): _unpacked(i) for i in found.get(self.rollups_table, [])}
         states = {i["device_id"]: _unpacked(i) for i in found.get(self.state_table, [])}
         for rollup in rollups.values():
