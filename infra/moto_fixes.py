@@ -412,24 +412,12 @@ def _items_sized_once() -> None:
     _patch(Item, "_citybrain_sized_once", True)
 
 
-ITEM_OPERATIONS = {
-    "GetItem",
-    "PutItem",
-    "UpdateItem",
-    "DeleteItem",
-    "BatchGetItem",
-    "BatchWriteItem",
-    "TransactGetItems",
-    "TransactWriteItems",
-    "Query",
-    "Scan",
-}
-
-
 def _item_requests_read_as_json() -> None:
     import json
 
     from moto.dynamodb.responses import DynamoHandler
+
+    from citybrain.core.aws import ITEM_OPERATIONS  # the same operations City Brain writes as plain JSON
 
     if getattr(DynamoHandler, "_citybrain_json", False):
         return

@@ -31,9 +31,17 @@ def free_port() -> int:
 @contextlib.contextmanager
 def emulated_aws():
     port = free_port()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "ap-east-1",
+    }
     proc = subprocess.Popen(
         [PY, "-m", "infra.local.server", "--port", str(port)],
         cwd=ROOT,
+        # The emulator knows its own process's credentials: the presigned upload URLs are signed with them.
+        env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -42,12 +50,6 @@ def emulated_aws():
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 break
             time.sleep(0.05)
-        env = {
-            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "ap-east-1",
-        }
         os.environ.update(env)
         from infra.provision import provision
 
