@@ -72,7 +72,7 @@ def _hour_labels(hour: int) -> tuple[str, str]:
     return local.strftime("%Y-%m-%dT%H"), local.strftime("%Y-%m-%d")
 
 
-_OFFSET = "+08:00"
+_OFFSET = datetime.fromtimestamp(0, LOCAL_TZ).isoformat()[-6:]  # "+08:00"
 
 
 def local_iso(ms: int) -> str:

@@ -183,10 +183,7 @@ class DynamoReadingStore:
         item = client("dynamodb").get_item(TableName=self.state_table, Key={"device_id": {"S": device_id}}).get("Item")
         if not item:
             return None
-        state = _shown(_unpacked(from_item(item)))
-        for internal in ("version", "rules"):
-            state.pop(internal, None)
-        return state
+        return _shown_state(from_item(item))
 
     def rollup(self, device_id: str, hour: str) -> dict[str, Any] | None:
         item = (
@@ -213,13 +210,7 @@ class DynamoReadingStore:
     def states(self, device_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The latest state of each device that has one (as `latest` shows it)."""
         found = batch_get((self.state_table, {"device_id": {"S": d}}) for d in device_ids).get(self.state_table, [])
-        shown = {}
-        for item in found:
-            state = _shown(_unpacked(item))
-            for internal in ("version", "rules"):
-                state.pop(internal, None)
-            shown[state["device_id"]] = state
-        return shown
+        return {item["device_id"]: _shown_state(item) for item in found}
 
 
 def _packed(item: dict[str, Any]) -> dict[str, Any]:
@@ -253,6 +244,15 @@ def _readings_of(item: dict[str, Any]) -> list[dict[str, Any]]:
             reading["derived"] = row[2]
         readings.append(reading)
     return readings
+
+
+def _shown_state(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored latest state as answers show it: values read, indicators beside them, the
+    pipeline's own fields (version, rule state) left out."""
+    state = _shown(_unpacked(item))
+    for internal in ("version", "rules"):
+        state.pop(internal, None)
+    return state
 
 
 def _shown(item: dict[str, Any]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ class Reading(BaseModel):
 
 
 RollupKey = tuple[str, str]  # (device id, local hour "YYYY-MM-DDTHH")
-HOUR_MS = 3_600_000  # local time is a whole number of hours from UTC: an hour starts at t - t % HOUR_MS
+HOUR_MS = timeutil.HOUR_MS  # local time is a whole number of hours from UTC: an hour starts at t - t % HOUR_MS
 
 
 def encode_offsets(offsets: Iterable[int]) -> str:
