@@ -43,8 +43,12 @@ reset: venv
 	$(BIN)/python -m infra.local.state reset
 
 # Lint, types and the whole suite; the coverage of layers/ and functions/ by the in-process tests is printed last.
+# TEST_WORKERS processes share the suite a file at a time (a file's fixtures stay in one process);
+# the end-to-end files go first, so that the longest ones do not start last.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q -p no:schemathesis --cov --cov-report= tests/unit tests/integration tests/e2e
+	$(BIN)/python -m pytest -q -p no:schemathesis -n $(TEST_WORKERS) --dist loadfile --cov --cov-report= \
+		tests/e2e tests/integration tests/unit
 	@echo "coverage of layers/citybrain and functions: $$($(BIN)/python -m coverage report --format=total)%"
 
 lint: venv

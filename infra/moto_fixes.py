@@ -41,6 +41,10 @@
   request's backend, where moto takes a global lock and looks itself up in the
   list of backends by equality (comparing whole backends, dict by dict) on
   every request: it now answers at once when it is registered, by identity.
+- moto's CloudFormation reads every template with PyYAML's pure-Python loader
+  first (JSON being YAML), half of creating City Brain's stack: each test's
+  emulated stack paid it. A template that is JSON is read with json.loads; any
+  other goes to moto's YAML reading as before.
 Semantics are moto's own.
 """
 
@@ -65,6 +69,7 @@ def apply() -> None:
     _item_requests_read_as_json()
     _queue_clock_read_directly()
     _backends_found_without_comparing()
+    _templates_read_as_json()
 
 
 def _moto_modules_listed_once() -> None:
@@ -474,3 +479,28 @@ def _backends_found_without_comparing() -> None:
 
     _patch(BackendDict, "_create_account_specific_backend", find_or_create)
     _patch(BackendDict, "_citybrain_found", True)
+
+
+def _templates_read_as_json() -> None:
+    import json
+
+    from moto.cloudformation import models as cloudformation
+
+    if getattr(cloudformation, "_citybrain_json_templates", False):
+        return
+    read_yaml = cloudformation.Stack.parse_template
+
+    def parse_template(template: str) -> dict[str, Any]:
+        if template.lstrip().startswith("{"):
+            try:
+                return json.loads(template)
+            except ValueError:
+                pass  # YAML's flow style starts with a brace too
+        return read_yaml(template)
+
+    def parse_change_set_template(self) -> None:
+        self.template_dict = parse_template(self.template)
+
+    _patch(cloudformation.Stack, "parse_template", staticmethod(parse_template))
+    _patch(cloudformation.ChangeSet, "_parse_template", parse_change_set_template)
+    _patch(cloudformation, "_citybrain_json_templates", True)

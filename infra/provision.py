@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -21,10 +22,23 @@ def load_resources() -> dict:
     return json.loads(RESOURCES.read_text())
 
 
+class _Clients:
+    """One client per service for one provisioning (a client costs ~10 ms to make: each test's stack made a dozen)."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Any] = {}
+
+    def __call__(self, service: str) -> Any:
+        if service not in self._made:
+            self._made[service] = boto3.client(service)
+        return self._made[service]
+
+
 def provision(stack_name: str = "citybrain-local") -> dict[str, str]:
     """Create (or reuse) the stack; returns the CITYBRAIN_* environment for the functions."""
     template = load_resources()
-    cfn = boto3.client("cloudformation")
+    client = _Clients()
+    cfn = client("cloudformation")
     try:
         cfn.describe_stacks(StackName=stack_name)
     except cfn.exceptions.ClientError:
@@ -41,56 +55,58 @@ def provision(stack_name: str = "citybrain-local") -> dict[str, str]:
         o["OutputKey"]: o["OutputValue"]
         for o in cfn.describe_stacks(StackName=stack_name)["Stacks"][0].get("Outputs", [])
     }
-    _apply_what_cloudformation_ignored(template, physical, outputs)
+    _apply_what_cloudformation_ignored(template, physical, outputs, client)
     return {env_name(key): value for key, value in outputs.items()}
 
 
-def _queue_arn(queue_url: str) -> str:
-    return boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+def _queue_arn(queue_url: str, client: _Clients) -> str:
+    return client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def _resolve(value, physical: dict[str, str], outputs: dict[str, str]):
+def _resolve(value, physical: dict[str, str], outputs: dict[str, str], client: _Clients):
     """The few intrinsics the ignored properties use: Ref and Fn::GetAtt of queues."""
     if isinstance(value, dict):
         if set(value) == {"Ref"}:
             if value["Ref"] == "AWS::AccountId":
-                return boto3.client("sts").get_caller_identity()["Account"]
+                return client("sts").get_caller_identity()["Account"]
             return outputs.get(value["Ref"]) or physical[value["Ref"]]
         if set(value) == {"Fn::GetAtt"}:
             logical_id, attribute = value["Fn::GetAtt"]
             assert attribute == "Arn", attribute
-            return _queue_arn(outputs.get(logical_id) or physical[logical_id])
-        return {k: _resolve(v, physical, outputs) for k, v in value.items()}
+            return _queue_arn(outputs.get(logical_id) or physical[logical_id], client)
+        return {k: _resolve(v, physical, outputs, client) for k, v in value.items()}
     if isinstance(value, list):
-        return [_resolve(v, physical, outputs) for v in value]
+        return [_resolve(v, physical, outputs, client) for v in value]
     return value
 
 
-def _apply_what_cloudformation_ignored(template: dict, physical: dict[str, str], outputs: dict[str, str]) -> None:
+def _apply_what_cloudformation_ignored(
+    template: dict, physical: dict[str, str], outputs: dict[str, str], client: _Clients
+) -> None:
     for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
         if resource["Type"] == "AWS::SQS::QueuePolicy":
-            policy = json.dumps(_resolve(props["PolicyDocument"], physical, outputs))
-            for queue_url in _resolve(props["Queues"], physical, outputs):
-                boto3.client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": policy})
+            policy = json.dumps(_resolve(props["PolicyDocument"], physical, outputs, client))
+            for queue_url in _resolve(props["Queues"], physical, outputs, client):
+                client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": policy})
         if resource["Type"] == "AWS::DynamoDB::Table" and "TimeToLiveSpecification" in props:
-            boto3.client("dynamodb").update_time_to_live(
+            client("dynamodb").update_time_to_live(
                 TableName=physical[logical_id], TimeToLiveSpecification=props["TimeToLiveSpecification"]
             )
         if resource["Type"] == "AWS::S3::Bucket" and "ObjectLockConfiguration" in props:
-            _lock_bucket(physical[logical_id], props["ObjectLockConfiguration"], template.get("Parameters", {}))
+            _lock_bucket(physical[logical_id], props["ObjectLockConfiguration"], template.get("Parameters", {}), client)
         if resource["Type"] == "AWS::S3::Bucket" and "NotificationConfiguration" in props:
             queues = []
             for config in props["NotificationConfiguration"].get("QueueConfigurations", []):
-                queues.append({"QueueArn": _resolve(config["Queue"], physical, outputs), "Events": [config["Event"]]})
-            boto3.client("s3").put_bucket_notification_configuration(
+                queues.append(
+                    {"QueueArn": _resolve(config["Queue"], physical, outputs, client), "Events": [config["Event"]]}
+                )
+            client("s3").put_bucket_notification_configuration(
                 Bucket=physical[logical_id], NotificationConfiguration={"QueueConfigurations": queues}
             )
 
 
-def _lock_bucket(bucket: str, config: dict, parameters: dict) -> None:
+def _lock_bucket(bucket: str, config: dict, parameters: dict, client: _Clients) -> None:
     """Object Lock, which moto's CloudFormation ignores: versioning, then the default retention
     (its days a template parameter: locally the parameter's default)."""
     retention = dict(config["Rule"]["DefaultRetention"])
@@ -98,7 +114,7 @@ def _lock_bucket(bucket: str, config: dict, parameters: dict) -> None:
         value = retention.get(unit)
         if isinstance(value, dict) and set(value) == {"Ref"}:
             retention[unit] = int(parameters[value["Ref"]]["Default"])
-    s3 = boto3.client("s3")
+    s3 = client("s3")
     try:
         if s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"].get("ObjectLockEnabled"):
             return  # a stack provisioned before (a restart): the lock is set, and cannot be set twice
