@@ -87,3 +87,46 @@ def test_boolean_values_only_where_the_model_has_them():
 def test_null_value_is_rejected_with_advice():
     errors = check_values(DeviceType.noise, {"LAeq": None})
     assert "omit" in errors[0]["message"]
+
+
+def _edge_values(spec):
+    if spec.boolean:
+        return [True, False, 0, 1, 0.5, None]
+    step = (spec.high - spec.low) * 1e-9
+    return [
+        spec.low,
+        spec.high,
+        spec.low - step,
+        spec.high + step,
+        (spec.low + spec.high) / 2,
+        int(spec.low),
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        True,
+        False,
+        None,
+    ]
+
+
+def test_the_quick_pass_over_good_values_agrees_with_the_full_check_at_every_edge():
+    """check_values looks at a reading again only when its quick pass sees something wrong:
+    the same answer as the full check for every value at and around its range."""
+    from citybrain.sensing.readings import _value_errors
+    from citybrain.sensing.vocabulary import VALUES
+
+    checked = 0
+    for device_type, specs in VALUES.items():
+        for name, spec in specs.items():
+            for value in _edge_values(spec):
+                for values in (
+                    {name: value},
+                    {**{n: s.low if not s.boolean else True for n, s in specs.items()}, name: value},
+                ):
+                    assert check_values(device_type, values) == _value_errors(device_type, specs, values), values
+                    checked += 1
+        other = {"not_a_value": 1.0}
+        assert check_values(device_type, other) == _value_errors(device_type, specs, other) != []
+    assert checked > 300
+    good = {"pm25": 35.0, "pm10": 50, "temperature": -50, "relativeHumidity": 1}
+    assert check_values(DeviceType.air_quality, good) == []

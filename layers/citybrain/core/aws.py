@@ -42,7 +42,56 @@ def client(service: str) -> Any:
     )
     if service == "dynamodb" and hasattr(made, "_serializer"):
         made._serializer = ItemRequestsAsJSON(made._serializer)
+        _table_names_without_jmespath(made)
     return made
+
+
+# The expression botocore's DynamoDB model gives for a transaction's ResourceArnList.
+TRANSACTION_TABLES = "TransactItems[*].[ConditionCheck.TableName, Put.TableName, Delete.TableName, Update.TableName][]"
+_ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+
+
+def _table_names_without_jmespath(made: Any) -> None:
+    """botocore resolves the endpoint of every request from, among others, the table names of a
+    transaction, found by a JMESPath search over all its actions: 7 % of the processing CPU for
+    transactions of 100 items. The same list is read here directly; any other parameter, or a
+    transaction this cannot read plainly, is still searched."""
+    resolver = getattr(made, "_ruleset_resolver", None)
+    if resolver is None or not hasattr(resolver, "_resolve_param_as_operation_context_param"):
+        return
+    search = resolver._resolve_param_as_operation_context_param
+
+    def resolve(param_name: str, operation_model: Any, call_args: dict[str, Any]) -> Any:
+        if param_name == "ResourceArnList" and operation_model.name == "TransactWriteItems":
+            declared = operation_model.operation_context_parameters.get(param_name, {}).get("path")
+            if declared == TRANSACTION_TABLES:
+                names = transaction_tables(call_args)
+                if names is not None:
+                    return names
+        return search(param_name, operation_model, call_args)
+
+    resolver._resolve_param_as_operation_context_param = resolve
+
+
+def transaction_tables(call_args: dict[str, Any]) -> list[str] | None:
+    """TRANSACTION_TABLES evaluated by hand for a well-formed transaction; None for any other."""
+    actions = call_args.get("TransactItems")
+    if not isinstance(actions, list):
+        return None
+    names: list[str] = []
+    for action in actions:
+        if not isinstance(action, dict):
+            return None
+        for kind in _ACTIONS:
+            target = action.get(kind)
+            if target is None:
+                continue
+            if not isinstance(target, dict):
+                return None
+            name = target.get("TableName")
+            if name is not None:
+                names.append(name)
+    return names
 
 
 class ItemRequestsAsJSON:

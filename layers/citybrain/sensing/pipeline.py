@@ -211,10 +211,11 @@ class ReadingPipeline:
         result = StoreResult()
         unique: dict[tuple[str, int], Reading] = {}
         for reading in readings:
-            if reading.key in unique:
+            identity = reading.key
+            if identity in unique:
                 result.duplicates += 1
             else:
-                unique[reading.key] = reading
+                unique[identity] = reading
         pending = sorted(unique.values(), key=lambda r: (r.device_id, r.t))
         if not pending:
             return result
@@ -224,8 +225,13 @@ class ReadingPipeline:
         series: dict[str, list[Reading]] = {}
         for reading in pending:
             series.setdefault(reading.device_id, []).append(reading)
-        derived = {r.key: _derive(r) for r in pending}
-        context = _Context(devices or {}, series, derived, {r.key: _row(r, derived[r.key]) for r in pending})
+        derived: dict[tuple[str, int], dict[str, Any] | None] = {}
+        rows: dict[tuple[str, int], str] = {}
+        for reading in pending:
+            identity = reading.key
+            derived[identity] = indicators = _derive(reading)
+            rows[identity] = _row(reading, indicators)
+        context = _Context(devices or {}, series, derived, rows)
 
         rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
         stored_rollups, stored_states = self.store.current(rollup_keys, sorted(series))
@@ -306,7 +312,7 @@ class ReadingPipeline:
                 "t": first.t,
                 "t_last": last.t,
                 "n": len(chunk.readings),
-                "r": "[" + ",".join(context.rows[r.key] for r in chunk.readings) + "]",
+                "r": "[" + ",".join(chunk.rows) + "]",
             }
             planned.writes.append(Write("chunk", first.key, item))
             key = (chunk.device_id, chunk.hour)
@@ -334,7 +340,7 @@ class ReadingPipeline:
     def _next_state(
         self, chunk: _Chunk, state: dict[str, Any] | None, context: _Context, now: str, planned: _Planned
     ) -> None:
-        newest = max(chunk.readings, key=lambda r: r.t)
+        newest = chunk.readings[-1]  # in time order
         if state is not None and newest.t <= state.get("t", -1):
             return  # late: the latest state stays
         new_state = {
@@ -367,6 +373,7 @@ class _Chunk:
     device_id: str
     hour: str
     readings: list[Reading]
+    rows: list[str] = field(default_factory=list)  # the readings as the chunk stores them
     carries_state: bool = False
 
 
@@ -429,7 +436,8 @@ def _plan(pending: list[Reading], rows: Mapping[tuple[str, int], str]) -> list[l
     current: _Chunk | None = None
     for reading in pending:
         hour = timeutil.local_hour(reading.t)
-        size = len(rows[reading.key]) + 1
+        row = rows[reading.key]
+        size = len(row) + 1
         if (
             current is None
             or current.device_id != reading.device_id
@@ -440,6 +448,7 @@ def _plan(pending: list[Reading], rows: Mapping[tuple[str, int], str]) -> list[l
             chunks.append(current)
             sizes.append(0)
         current.readings.append(reading)
+        current.rows.append(row)
         sizes[-1] += size
         if reading.t >= newest.get(reading.device_id, (-1, 0))[0]:
             newest[reading.device_id] = (reading.t, len(chunks) - 1)

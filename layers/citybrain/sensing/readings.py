@@ -4,7 +4,7 @@ readings queue, and the identity that makes storing them idempotent."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -119,7 +119,25 @@ class CommitConflict:
 
 
 def check_values(device_type: DeviceType, values: dict[str, Any]) -> list[dict[str, str]]:
+    """What is wrong with a reading's values for its type of device: [] when nothing is."""
     specs = VALUES[device_type]
+    # Every reading is checked at the API and again in processing: values in range pass
+    # this loop alone, and only a reading with something wrong is looked at again to say what.
+    for name, value in values.items():
+        spec = specs.get(name)
+        if spec is None or value is None:
+            break
+        if spec.boolean:
+            if value is not True and value is not False:
+                break
+        elif value is True or value is False or not spec.low <= value <= spec.high:  # NaN fails too
+            break
+    else:
+        return []
+    return _value_errors(device_type, specs, values)
+
+
+def _value_errors(device_type: DeviceType, specs: Mapping[str, Any], values: dict[str, Any]) -> list[dict[str, str]]:
     errors = []
     for name, value in values.items():
         field = f"values.{name}"
