@@ -24,8 +24,8 @@ def _reset_caches():
 
 
 @pytest.fixture
-def aws_stack(monkeypatch):
-    """A fresh emulated AWS with City Brain's resources; yields the CITYBRAIN_* env."""
+def bare_aws(monkeypatch):
+    """A fresh, empty emulated AWS, with City Brain's fixes to the emulator."""
     from moto import mock_aws
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
@@ -35,14 +35,20 @@ def aws_stack(monkeypatch):
 
     moto_fixes.apply()  # moto copies whole tables per transaction action otherwise
     with mock_aws():
-        _reset_caches()
-        from infra.provision import provision
+        yield
 
-        env = provision("citybrain-test")
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        _reset_caches()
-        yield env
+
+@pytest.fixture
+def aws_stack(bare_aws, monkeypatch):
+    """A fresh emulated AWS with City Brain's resources; yields the CITYBRAIN_* env."""
+    _reset_caches()
+    from infra.provision import provision
+
+    env = provision("citybrain-test")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _reset_caches()
+    yield env
     _reset_caches()
 
 

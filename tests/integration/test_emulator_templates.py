@@ -8,20 +8,14 @@ import json
 import boto3
 import pytest
 import yaml
-from moto import mock_aws
 
 from infra import moto_fixes
 from infra.provision import load_resources
 
 
 @pytest.fixture
-def cloudformation(monkeypatch):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    moto_fixes.apply()
-    with mock_aws():
-        yield boto3.client("cloudformation", region_name="ap-east-1")
+def cloudformation(bare_aws):
+    return boto3.client("cloudformation", region_name="ap-east-1")
 
 
 def _resources(cfn, stack: str) -> set[str]:

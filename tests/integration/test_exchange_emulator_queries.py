@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra import moto_fixes
 
@@ -14,37 +13,32 @@ NUMBERS = [-3, -0.5, 0, 2, 9, 10, 11.25, 100, 1000]
 
 
 @pytest.fixture
-def table(monkeypatch):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    moto_fixes.apply()
-    with mock_aws():
-        ddb = boto3.client("dynamodb", region_name="ap-east-1")
-        for name, kind in (("numbers", "N"), ("words", "S")):
-            ddb.create_table(
-                TableName=name,
-                BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "k", "KeyType": "RANGE"}],
-                AttributeDefinitions=[
-                    {"AttributeName": "p", "AttributeType": "S"},
-                    {"AttributeName": "k", "AttributeType": kind},
-                ],
+def table(bare_aws):
+    ddb = boto3.client("dynamodb", region_name="ap-east-1")
+    for name, kind in (("numbers", "N"), ("words", "S")):
+        ddb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}, {"AttributeName": "k", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "p", "AttributeType": "S"},
+                {"AttributeName": "k", "AttributeType": kind},
+            ],
+        )
+    for partition in ("a", "b"):
+        for n in NUMBERS:
+            ddb.put_item(
+                TableName="numbers",
+                Item={
+                    "p": {"S": partition},
+                    "k": {"N": str(n)},
+                    "data": {"M": {"x": {"N": str(n)}, "y": {"S": f"{partition}{n}"}}},
+                    "even": {"BOOL": float(n).is_integer() and int(n) % 2 == 0},
+                },
             )
-        for partition in ("a", "b"):
-            for n in NUMBERS:
-                ddb.put_item(
-                    TableName="numbers",
-                    Item={
-                        "p": {"S": partition},
-                        "k": {"N": str(n)},
-                        "data": {"M": {"x": {"N": str(n)}, "y": {"S": f"{partition}{n}"}}},
-                        "even": {"BOOL": float(n).is_integer() and int(n) % 2 == 0},
-                    },
-                )
-        for word in ("桂城", "大沥", "dl-01", "dl-02", "gc-01", "ls-01"):
-            ddb.put_item(TableName="words", Item={"p": {"S": "a"}, "k": {"S": word}})
-        yield ddb
+    for word in ("桂城", "大沥", "dl-01", "dl-02", "gc-01", "ls-01"):
+        ddb.put_item(TableName="words", Item={"p": {"S": "a"}, "k": {"S": word}})
+    yield ddb
 
 
 def keys(response, kind="N"):
