@@ -3,8 +3,10 @@
 - moto's TransactWriteItems backs up a deep copy of the WHOLE table once per
   action before running a transaction, so with the readings table growing under
   a live feed each transaction gets slower and hungrier (seconds and gigabytes
-  within minutes). This version keeps a copy of only the items the transaction
-  touches, and restores them if it is cancelled.
+  within minutes). This version checks every condition first, as DynamoDB does
+  (a cancelled transaction wrote nothing: with the pump's workers racing for
+  the same devices, a third of the actions were written and then undone), and
+  keeps a copy of only the items it writes, to restore if a write fails.
 - moto's SendMessage computes every queue attribute, approximate counts
   included (a pass over all messages), only to read ContentBasedDeduplication:
   sending to a deep queue is quadratic (a 20 MB upload queued for minutes).
@@ -45,6 +47,11 @@
   first (JSON being YAML), half of creating City Brain's stack: each test's
   emulated stack paid it. A template that is JSON is read with json.loads; any
   other goes to moto's YAML reading as before.
+- moto serves each request in a thread of its own and its DynamoDB has no lock:
+  two transactions checking the same item's condition at once both passed it
+  (under the pump's parallel workers, a rollup written twice as its first version
+  counted one of two readings). DynamoDB requests are served one at a time, as
+  DynamoDB's conditions and transactions are atomic.
 Semantics are moto's own.
 """
 
@@ -70,6 +77,23 @@ def apply() -> None:
     _queue_clock_read_directly()
     _backends_found_without_comparing()
     _templates_read_as_json()
+    _dynamodb_requests_one_at_a_time()
+
+
+def _dynamodb_requests_one_at_a_time() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_citybrain_one_at_a_time", False):
+        return
+    call_action = DynamoHandler.call_action
+    serving = threading.Lock()  # moto's CPU-bound work holds the GIL anyway: no throughput is lost
+
+    def one_at_a_time(self):
+        with serving:
+            return call_action(self)
+
+    _patch(DynamoHandler, "call_action", one_at_a_time)
+    _patch(DynamoHandler, "_citybrain_one_at_a_time", True)
 
 
 def _moto_modules_listed_once() -> None:
@@ -254,7 +278,6 @@ def _sends_without_counting_the_queue() -> None:
 def _item_level_transaction_rollback() -> None:
     from moto.dynamodb import comparisons
     from moto.dynamodb.exceptions import (
-        ConditionalCheckFailed,
         MockValidationException,
         MultipleTransactionsException,
         TooManyTransactionsException,
@@ -269,26 +292,21 @@ def _item_level_transaction_rollback() -> None:
     def transact_write_items(self, transact_items: list[dict[str, Any]]) -> None:
         if len(transact_items) > 100:
             raise TooManyTransactionsException()
-        touched: list[tuple[str, dict[str, Any], Any]] = []  # (table, key, item before)
+        # First every condition, as DynamoDB checks them all before it writes anything (an item
+        # appears once per transaction, so no action's condition depends on another's write):
+        # a cancelled transaction costs its reads, not its writes and their undoing.
+        actions: list[tuple[str, dict[str, Any], str, dict[str, Any], Any]] = []
         seen: set[tuple[str, str]] = set()
         errors: list[tuple[Any, Any, Any]] = []
-
-        def rollback() -> None:
-            for table_name, key, before in reversed(touched):
-                if before is None:
-                    self.delete_item(table_name, key)
-                else:
-                    self.put_item(table_name, before.to_json()["Attributes"])
-
         for item in transact_items:
-            original_item = None
             if len(item) > 1:
                 raise TransactWriteSingleOpException
+            op_type, op = next(iter(item.items()))
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                errors.append(("ValueError", "Unsupported transaction operation", None))
+                continue
+            table_name = op["TableName"]
             try:
-                op_type, op = next(iter(item.items()))
-                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
-                    raise ValueError("Unsupported transaction operation")
-                table_name = op["TableName"]
                 if op_type == "Put":
                     table = self.get_table(table_name)
                     key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
@@ -300,43 +318,65 @@ def _item_level_transaction_rollback() -> None:
                 if marker in seen:
                     raise MultipleTransactionsException()
                 seen.add(marker)
-
                 current = self.get_item(table_name, key)
                 condition = op.get("ConditionExpression")
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
-                if condition is not None:
-                    if not comparisons.get_filter_expression(condition, names, values).expr(current):
-                        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
-                            original_item = current.to_json()["Attributes"]
-                        raise ConditionalCheckFailed(item=original_item)
-                if op_type != "ConditionCheck":
-                    # Put and Delete replace the stored item object; only Update changes it in place.
-                    touched.append((table_name, key, copy.deepcopy(current) if op_type == "Update" else current))
-                # The condition held just above: the item operations need not parse and check it again.
+                if condition is not None and not comparisons.get_filter_expression(condition, names, values).expr(
+                    current
+                ):
+                    returned = None
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        returned = current.to_json()["Attributes"]
+                    errors.append(("ConditionalCheckFailed", "The conditional request failed", returned))
+                    continue
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except Exception as exc:  # noqa: BLE001 — moto reports any other failure as a cancellation reason
+                errors.append((type(exc).__name__, str(exc), None))
+                continue
+            errors.append((None, None, None))
+            actions.append((op_type, op, table_name, key, current))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+
+        # Then the writes. One that fails (an item too large, an update that does not apply)
+        # cancels the transaction: what the others wrote is put back.
+        touched: list[tuple[str, dict[str, Any], Any]] = []  # (table, key, item before)
+        failure: tuple[int, Exception] | None = None
+        writes = [(i, action) for i, action in enumerate(actions) if action[0] != "ConditionCheck"]
+        for index, (op_type, op, table_name, key, current) in writes:
+            # Put and Delete replace the stored item object; only Update changes it in place.
+            touched.append((table_name, key, copy.deepcopy(current) if op_type == "Update" else current))
+            try:
                 if op_type == "Put":
                     self.put_item(table_name, op["Item"])
                 elif op_type == "Delete":
                     self.delete_item(table_name, key)
-                elif op_type == "Update":
+                else:
                     self.update_item(
                         table_name,
                         key,
                         update_expression=op["UpdateExpression"],
-                        condition_expression=condition,
-                        expression_attribute_names=names,
-                        expression_attribute_values=values,
+                        condition_expression=op.get("ConditionExpression"),
+                        expression_attribute_names=op.get("ExpressionAttributeNames"),
+                        expression_attribute_values=op.get("ExpressionAttributeValues"),
                     )
-                errors.append((None, None, None))
-            except (MultipleTransactionsException, MockValidationException):
-                rollback()
-                raise
-            except ConditionalCheckFailed as exc:
-                errors.append(("ConditionalCheckFailed", str(exc.message), original_item))
-            except Exception as exc:  # noqa: BLE001 — moto reports any other failure as a cancellation reason
-                errors.append((type(exc).__name__, str(exc), original_item))
-        if any(code is not None for code, _, _ in errors):
-            rollback()
-            raise TransactionCanceledException(errors)
+            except Exception as exc:  # noqa: BLE001 — reported below, after the undoing
+                failure = (index, exc)
+                break
+        if failure is None:
+            return
+        for table_name, key, before in reversed(touched):
+            if before is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, before.to_json()["Attributes"])
+        failed, error = failure
+        if isinstance(error, (MultipleTransactionsException, MockValidationException)):
+            raise error
+        reasons: list[tuple[Any, Any, Any]] = [(None, None, None)] * len(transact_items)
+        reasons[failed] = (type(error).__name__, str(error), None)
+        raise TransactionCanceledException(reasons)
 
     _patch(DynamoDBBackend, "transact_write_items", transact_write_items)
     _patch(DynamoDBBackend, "_citybrain_item_level_rollback", True)

@@ -6,9 +6,11 @@ The whole flow of a reading after the queue is here, in order:
    with its reason (a message that cannot be read at all raises, so the batch
    processor reports it failed alone and SQS redelivers it, then parks it in the DLQ);
    the good readings of all messages of the batch are stored together;
-2. read the current state: the rollups and the latest states it touches (one
-   consistent BatchGetItem); a reading the rollup of its hour lists as stored is a
-   duplicate (redelivered, re-sent), and is neither written nor counted again;
+2. read the current state: the rollups and the latest states it touches (consistent
+   BatchGetItem), for a segment of the batch's devices at a time just before its
+   commits (the fresher the read, the rarer a lost race with a concurrent batch);
+   a reading the rollup of its hour lists as stored is a duplicate (redelivered,
+   re-sent), and is neither written nor counted again;
 3. derive the indicators of each reading (the AQI of an air reading);
 4. evaluate the alert rules on the readings newer than the device's latest
    (late or redelivered readings are stored but fire nothing);
@@ -18,7 +20,8 @@ The whole flow of a reading after the queue is here, in order:
 6. commit: per device and local hour ONE chunk item holding its new readings, the
    rollup (with the hour's list of stored readings) and the latest state, in
    transactions of up to 100 actions (citybrain.sensing.reading_store), up to 4 at
-   once among those that share no item (a wave); what lost a race (a rollup's or
+   once among those that share no item (a wave), the devices taken in order from a
+   place of the batch's own (concurrent batches do not walk them in step); what lost a race (a rollup's or
    state's version moved) is re-read and planned again, so a reading a concurrent
    writer stored meanwhile becomes a duplicate;
 7. archive each message's readings (named by content: a redelivery rewrites the
@@ -30,7 +33,8 @@ latest state, and the device profiles travel with the message.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,6 +63,7 @@ CHUNK_BYTES = 256_000  # readings of one chunk item (DynamoDB's item limit is 40
 TRANSACTION_BYTES = 2_000_000  # chunk bytes per transaction (its limit is 4 MB, rollups and states included)
 COMMITS_IN_FLIGHT = 4  # transactions of a batch sent at once (those in a wave share no item)
 WAVE_TRANSACTIONS = 64  # planned ahead of their commits, at most
+SEGMENT_READINGS = 2_000  # read from the store together, just before they are committed
 
 
 class ReadingStore(Protocol):
@@ -216,7 +221,7 @@ class ReadingPipeline:
                 result.duplicates += 1
             else:
                 unique[identity] = reading
-        pending = sorted(unique.values(), key=lambda r: (r.device_id, r.t))
+        pending = _in_commit_order(unique.values())
         if not pending:
             return result
         # Every reading of a device in this batch, in time order: the rules see all of
@@ -232,9 +237,15 @@ class ReadingPipeline:
             derived[identity] = indicators = _derive(reading)
             rows[identity] = _row(reading, indicators)
         context = _Context(devices or {}, series, derived, rows)
+        for segment in _segments(pending):
+            self._store_segment(segment, context, result)
+        return result
 
+    def _store_segment(self, pending: list[Reading], context: _Context, result: StoreResult) -> None:
+        """Read what these readings' devices have stored, then commit them: read just before
+        it is written, a state is seldom moved meanwhile by a concurrent batch."""
         rollup_keys = sorted({(r.device_id, timeutil.local_hour(r.t)) for r in pending})
-        stored_rollups, stored_states = self.store.current(rollup_keys, sorted(series))
+        stored_rollups, stored_states = self.store.current(rollup_keys, sorted({r.device_id for r in pending}))
         # None: not stored (as a re-read after a lost race may find it).
         rollup_state: dict[RollupKey, dict[str, Any] | None] = dict(stored_rollups)
         device_state: dict[str, dict[str, Any] | None] = dict(stored_states)
@@ -244,7 +255,7 @@ class ReadingPipeline:
             pending, seen = _not_stored(pending, rollup_state)
             result.duplicates += seen
             if not pending:
-                break
+                return
             retry: list[Reading] = []
             for wave in _waves(_plan(pending, context.rows)):
                 planned = [self._writes(chunks, rollup_state, device_state, context) for chunks in wave]
@@ -280,10 +291,8 @@ class ReadingPipeline:
                     pause(attempt)
             pending = retry
             if not pending:
-                break
-        else:
-            raise RuntimeError(f"could not store {len(pending)} readings after {MAX_ATTEMPTS} attempts")
-        return result
+                return
+        raise RuntimeError(f"could not store {len(pending)} readings after {MAX_ATTEMPTS} attempts")
 
     def _commit_all(self, planned: list[_Planned]) -> list[CommitConflict | None]:
         """Commit transactions that share no item, several at a time: their round trips overlap
@@ -409,6 +418,30 @@ def _row(reading: Reading, derived: dict[str, Any] | None) -> str:
     botocore serialises a string for nothing where it walks every value of a map."""
     row: list[Any] = [reading.t, reading.values] if derived is None else [reading.t, reading.values, derived]
     return compact(row)
+
+
+def _in_commit_order(readings: Iterable[Reading]) -> list[Reading]:
+    """Each device's readings together and in time order, the devices in order from a place
+    that depends on the batch: concurrent batches over the same devices (a backlog's
+    consecutive minutes, drained by several workers) then commit them at different places
+    instead of in step, where each transaction of the one behind would lose its race."""
+    ordered = sorted(readings, key=lambda r: (r.device_id, r.t))
+    if not ordered:
+        return ordered
+    first = ordered[0]
+    pivot = ordered[zlib.crc32(f"{first.device_id}|{first.t}|{len(ordered)}".encode()) % len(ordered)].device_id
+    return [r for r in ordered if r.device_id >= pivot] + [r for r in ordered if r.device_id < pivot]
+
+
+def _segments(pending: list[Reading]) -> Iterator[list[Reading]]:
+    """The readings in runs of about SEGMENT_READINGS, a device's readings never split."""
+    start = 0
+    while start < len(pending):
+        end = min(start + SEGMENT_READINGS, len(pending))
+        while end < len(pending) and pending[end].device_id == pending[end - 1].device_id:
+            end += 1
+        yield pending[start:end]
+        start = end
 
 
 def _not_stored(
