@@ -148,7 +148,7 @@ def _partition_only_queries() -> None:
     from decimal import Decimal
 
     from botocore.utils import merge_dicts
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, serializer
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, serializer
     from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, Table
     from moto.dynamodb.models.utilities import find_nested_key
 
@@ -234,7 +234,16 @@ def _partition_only_queries() -> None:
         return results, scanned, last_evaluated_key
 
     def project(self, projection_expressions):
-        """moto's Item.project, converting the item to plain JSON once instead of once per path."""
+        """moto's Item.project, converting the item to plain JSON once instead of once per path;
+        a projection of top-level attributes only picks them (as stored: no round trip; shared, as
+        moto's reads without a projection share the stored item)."""
+        if all(len(path) == 1 and "[" not in path[0] for path in projection_expressions):
+            picked: Any = Item.__new__(Item)
+            picked.hash_key, picked.range_key = self.hash_key, self.range_key
+            picked.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+            wanted = {path[0] for path in projection_expressions}
+            dict.update(picked.attrs, {name: v for name, v in self.attrs.items() if name in wanted})
+            return picked
         plain_item = self.to_regular_json()
         result: dict[str, Any] = {}
         for expression in projection_expressions:

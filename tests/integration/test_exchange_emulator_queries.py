@@ -115,6 +115,30 @@ def test_limit_counts_before_the_filter_and_projections_are_nested(table):
     assert stored["data"]["M"]["x"] == {"N": "2"}  # projecting never trims what is stored
 
 
+def test_a_projection_of_top_level_attributes_reads_them_as_stored(table):
+    key = {"p": {"S": "b"}, "k": {"N": "11.25"}}
+    names = {"#d": "data", "#e": "even", "#m": "missing"}
+    got = table.get_item(
+        TableName="numbers", Key=key, ProjectionExpression="k, #d, #e, #m", ExpressionAttributeNames=names
+    )
+    assert got["Item"] == {
+        "k": {"N": "11.25"},
+        "data": {"M": {"x": {"N": "11.25"}, "y": {"S": "b11.25"}}},
+        "even": {"BOOL": False},
+    }
+    found = table.batch_get_item(
+        RequestItems={
+            "numbers": {
+                "Keys": [key, {"p": {"S": "a"}, "k": {"N": "2"}}],
+                "ProjectionExpression": "#e",
+                "ExpressionAttributeNames": {"#e": "even"},
+            }
+        }
+    )["Responses"]["numbers"]
+    assert sorted(found, key=str) == [{"even": {"BOOL": False}}, {"even": {"BOOL": True}}]
+    assert table.get_item(TableName="numbers", Key=key)["Item"]["p"] == {"S": "b"}  # what is stored stays whole
+
+
 def test_the_server_finds_backends_from_a_module_list_read_once():
     from moto import backends
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app

@@ -1,4 +1,5 @@
-"""DynamoDB item requests are written as JSON directly, and say the same as botocore's."""
+"""DynamoDB item requests are written as JSON directly, and item reads' answers read as JSON directly:
+both say the same as botocore's."""
 
 import json
 
@@ -102,5 +103,81 @@ def test_the_dynamodb_client_writes_item_requests_directly(monkeypatch):
     try:
         assert isinstance(aws.client("dynamodb")._serializer, ItemRequestsAsJSON)
         assert not isinstance(aws.client("sqs")._serializer, ItemRequestsAsJSON)
+    finally:
+        aws.reset_clients()
+
+
+ANSWERS = {
+    "BatchGetItem": {
+        "Responses": {
+            "state": [
+                {"device_id": {"S": "aq-1"}, "t": {"N": "1796214969186"}, "values": {"S": '{"pm25":20.0}'}},
+                {"device_id": {"S": "桂城-2"}, "rules": {"M": {"r": {"L": [{"N": "1"}, {"NULL": True}]}}}},
+            ]
+        },
+        "UnprocessedKeys": {"state": {"Keys": [{"device_id": {"S": "aq-3"}}], "ConsistentRead": True}},
+        "ConsumedCapacity": [{"TableName": "state", "CapacityUnits": 1.5}],
+    },
+    "GetItem": {},
+    "Query": {
+        "Items": [{"device_id": {"S": "aq-1"}, "t": {"N": "5"}, "flag": {"BOOL": False}, "tags": {"SS": ["a", "b"]}}],
+        "Count": 1,
+        "ScannedCount": 3,
+        "LastEvaluatedKey": {"device_id": {"S": "aq-1"}, "t": {"N": "5"}},
+    },
+    "Scan": {"Items": [], "Count": 0, "ScannedCount": 0, "Unmodeled": 1, "LastEvaluatedKey": None},
+}
+
+
+def _answer(body: bytes, status: int = 200) -> dict:
+    return {
+        "status_code": status,
+        "headers": {"x-amzn-requestid": "REQ1", "content-type": "application/x-amz-json-1.0"},
+        "body": body,
+    }
+
+
+@pytest.fixture(scope="module")
+def parsers():
+    from botocore.parsers import ResponseParserFactory
+
+    from citybrain.core.aws import ItemAnswersAsJSON
+
+    return ResponseParserFactory().create_parser("json"), ItemAnswersAsJSON(ResponseParserFactory()).create_parser(
+        "json"
+    )
+
+
+@pytest.mark.parametrize("operation", sorted(ANSWERS))
+def test_an_item_read_answer_reads_as_botocore_reads_it(dynamodb, parsers, operation):
+    botocore_parser, direct_parser = parsers
+    shape = dynamodb.meta.service_model.operation_model(operation).output_shape
+    body = json.dumps(ANSWERS[operation], ensure_ascii=False).encode()
+    assert direct_parser.parse(_answer(body), shape) == botocore_parser.parse(_answer(body), shape)
+
+
+def test_errors_binary_values_and_other_answers_are_botocore_s(dynamodb, parsers):
+    _, direct_parser = parsers
+    model = dynamodb.meta.service_model
+    error = json.dumps({"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", "message": "no"})
+    parsed = direct_parser.parse(_answer(error.encode(), 400), model.operation_model("Query").output_shape)
+    assert parsed["Error"]["Code"] == "ResourceNotFoundException"
+    binary = json.dumps({"Item": {"b": {"B": "AAE="}}}).encode()
+    assert direct_parser.parse(_answer(binary), model.operation_model("GetItem").output_shape)["Item"] == {
+        "b": {"B": b"\x00\x01"}
+    }
+    described = json.dumps({"Table": {"TableName": "t", "CreationDateTime": 1.7e9}}).encode()
+    table = direct_parser.parse(_answer(described), model.operation_model("DescribeTable").output_shape)["Table"]
+    assert table["CreationDateTime"].year >= 2023  # a timestamp, as botocore parses it
+
+
+def test_the_dynamodb_client_reads_item_answers_directly(monkeypatch):
+    from citybrain.core import aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-east-1")
+    aws.reset_clients()
+    try:
+        assert isinstance(aws.client("dynamodb")._endpoint._response_parser_factory, aws.ItemAnswersAsJSON)
+        assert not isinstance(aws.client("sqs")._endpoint._response_parser_factory, aws.ItemAnswersAsJSON)
     finally:
         aws.reset_clients()
