@@ -21,9 +21,9 @@ The whole flow of a reading after the queue is here, in order:
    rollup (with the hour's list of stored readings) and the latest state, in
    transactions of up to 100 actions (citybrain.sensing.reading_store), up to 4 at
    once among those that share no item (a wave), the devices taken in order from a
-   place of the batch's own (concurrent batches do not walk them in step); what lost a race (a rollup's or
-   state's version moved) is re-read and planned again, so a reading a concurrent
-   writer stored meanwhile becomes a duplicate;
+   place of the batch's own (concurrent batches do not walk them in step); what lost
+   a race (a rollup's or state's version moved) is re-read and planned again, so a
+   reading a concurrent writer stored meanwhile becomes a duplicate;
 7. archive each message's readings (named by content: a redelivery rewrites the
    same object).
 
