@@ -381,7 +381,7 @@ def _item_level_transaction_rollback() -> None:
             else:
                 self.put_item(table_name, before.to_json()["Attributes"])
         failed, error = failure
-        if isinstance(error, (MultipleTransactionsException, MockValidationException)):
+        if isinstance(error, MockValidationException):
             raise error
         reasons: list[tuple[Any, Any, Any]] = [(None, None, None)] * len(transact_items)
         reasons[failed] = (type(error).__name__, str(error), None)

@@ -348,13 +348,12 @@ def _check_stored(resources: dict[str, str], posts: list[dict[str, Any]], prefix
         (r["device_id"], timeutil.local_hour(r["observed_at"])) for post in posts for r in post["readings"]
     )
 
-    def scan(table: str, attributes: str) -> list[dict[str, Any]]:
-        return _scan(table, prefix, attributes)
-
     # A readings item is a chunk of `n` readings (one device, one hour), or one reading stored before chunks.
-    stored = sum(int(i.get("n", {"N": "1"})["N"]) for i in scan(resources["CITYBRAIN_READINGS_TABLE"], "device_id, #n"))
+    stored = sum(
+        int(i.get("n", {"N": "1"})["N"]) for i in _scan(resources["CITYBRAIN_READINGS_TABLE"], prefix, "device_id, #n")
+    )
     rollups: Counter = Counter()
-    for item in scan(resources["CITYBRAIN_ROLLUPS_TABLE"], "device_id, #h, #c"):
+    for item in _scan(resources["CITYBRAIN_ROLLUPS_TABLE"], prefix, "device_id, #h, #c"):
         rollups[(item["device_id"]["S"], item["hour"]["S"])] += int(item["count"]["N"])
     parked = sum(
         int(

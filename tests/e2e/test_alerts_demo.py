@@ -8,7 +8,8 @@ pollution episode is a severe one (PM2.5 280-350 µg/m³, AQI over 300)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+
+from citybrain.core.timeutil import parse_instant
 
 # From the feed's start: set-up, the first episode (~9 s in), its rise, hold and fall.
 OPENED_WITHIN = 150
@@ -18,10 +19,6 @@ RESOLVED_WITHIN = 150
 
 def opened_at(alert: dict) -> int:
     return int(alert["id"].split("-")[1])  # al-<ms>-<rule>-<device>
-
-
-def at_ms(instant: str) -> int:
-    return int(datetime.fromisoformat(instant).timestamp() * 1000)
 
 
 def test_a_pollution_episode_opens_escalates_and_auto_resolves_an_alert(demo):
@@ -70,7 +67,7 @@ def test_a_pollution_episode_opens_escalates_and_auto_resolves_an_alert(demo):
     # Escalated in place: no second alert was opened for the station while the first was open.
     at_station = air_pollution_alerts(station)
     assert alert["id"] in [a["id"] for a in at_station]
-    assert [a["id"] for a in at_station if opened_at(alert) < opened_at(a) <= at_ms(escalation["at"])] == []
+    assert [a["id"] for a in at_station if opened_at(alert) < opened_at(a) <= parse_instant(escalation["at"])] == []
 
     resolved = demo.eventually(
         lambda: (a := fetched())["status"] == "resolved" and a,

@@ -101,7 +101,6 @@ def test_a_conditional_transaction_has_one_winner_among_concurrent_writers(table
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        winners = []
         for round_ in range(ROUNDS):
             start = threading.Barrier(WRITERS)
             won: list[int] = []
@@ -132,7 +131,5 @@ def test_a_conditional_transaction_has_one_winner_among_concurrent_writers(table
             stored = table.get_item(TableName="counters", Key={"id": {"S": f"item-{round_}"}})["Item"]
             assert len(won) == 1, f"round {round_}: {len(won)} writers were told their write succeeded"
             assert stored["writer"]["N"] == str(won[0])
-            winners.append(won[0])
-        assert len(winners) == ROUNDS
     finally:
         sys.setswitchinterval(previous)
