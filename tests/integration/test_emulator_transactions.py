@@ -133,3 +133,54 @@ def test_a_conditional_transaction_has_one_winner_among_concurrent_writers(table
             assert stored["writer"]["N"] == str(won[0])
     finally:
         sys.setswitchinterval(previous)
+
+
+EVERY_TYPE = {
+    "id": {"S": "typed"},
+    "n": {"N": "12.50"},
+    "s": {"S": "区生态环境局"},
+    "b": {"B": b"\x00\x01"},
+    "flag": {"BOOL": True},
+    "none": {"NULL": True},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "list": {"L": [{"N": "1"}, {"S": "x"}, {"M": {"k": {"BOOL": False}}}]},
+    "map": {"M": {"inner": {"L": [{"S": "y"}]}, "n": {"N": "3"}}},
+}
+
+
+def test_an_item_of_every_type_written_in_a_transaction_reads_back_as_written(table):
+    table.transact_write_items(TransactItems=[{"Put": {"TableName": "counters", "Item": EVERY_TYPE}}])
+    stored = table.get_item(TableName="counters", Key={"id": {"S": "typed"}})["Item"]
+    assert {k: v for k, v in stored.items() if k not in ("ss", "ns")} == {
+        k: v for k, v in EVERY_TYPE.items() if k not in ("ss", "ns")
+    }
+    assert sorted(stored["ss"]["SS"]) == ["a", "b"] and sorted(stored["ns"]["NS"]) == ["1", "2.5"]
+    found = table.scan(
+        TableName="counters",
+        FilterExpression="n = :n AND flag = :f",
+        ExpressionAttributeValues={":n": {"N": "12.5"}, ":f": {"BOOL": True}},
+    )["Items"]
+    assert [i["id"]["S"] for i in found] == ["typed"]  # numbers compare as numbers
+
+
+@pytest.mark.parametrize("size, stored", [(400_000, True), (406_000, False)])
+def test_an_item_past_the_size_limit_is_refused_alone_or_in_a_transaction(table, size, stored):
+    """DynamoDB's limit is 400 KB of names and values; the emulator refuses past 405,000 bytes,
+    and a transaction holding such an item writes nothing."""
+    item = {"id": {"S": "big"}, "r": {"S": "x" * (size - len("id") - len("big") - len("r"))}}
+    alone = lambda: table.put_item(TableName="counters", Item=item)  # noqa: E731
+    together = lambda: table.transact_write_items(  # noqa: E731
+        TransactItems=[_put("beside"), {"Put": {"TableName": "counters", "Item": item}}]
+    )
+    if stored:
+        alone()
+        assert _ids(table) == {"big"}
+        together()
+        assert _ids(table) == {"big", "beside"}
+        return
+    for attempt in (alone, together):
+        with pytest.raises(ClientError) as raised:
+            attempt()
+        assert raised.value.response["Error"]["Code"] in ("ValidationException", "TransactionCanceledException")
+        assert _ids(table) == set()
