@@ -601,11 +601,13 @@ def bench_posts(devices: list[str], start_ms: int) -> list[dict[str, Any]]:
 
 def figures(resources: dict[str, str]) -> dict[str, dict[str, Any]]:
     scale = _scale()
-    live_steps = max(2, int(20 * scale))  # 20 POSTs of 500: 10,000 readings
-    burst_minutes = max(1, int(2 * scale))  # 10,000 devices, twice: 20,000 readings
+    # Long enough to be a sustained rate: each run starts with the first batch waiting out the
+    # event source's batching window (5 s), which in a 20,000-reading run was a third of it.
+    live_steps = max(2, int(60 * scale))  # 60 POSTs of 500: 30,000 readings
+    burst_minutes = max(1, int(6 * scale))  # 10,000 devices, six minutes: 60,000 readings
     note = (
         f"counts scaled by CITYBRAIN_BENCH_SENSING_SCALE={scale:g} (issue 11 measured 100,000 readings); "
-        "goal >= 1,000 readings/s stored"
+        "goal >= 1,000 readings/s stored; the time includes the first batch's 5 s batching window"
     )
     # Steps back to back fill the event source's batches (50 messages: 10 steps of 500 devices).
     cost_live = costs_and_cpu(resources, "wl", 500, lambda ids, start: live_posts(ids, 20, start))
