@@ -472,10 +472,7 @@ def _items_sized_once() -> None:
         self.range_key = range_key
         converted = {key: attribute(value) for key, value in attrs.items()}
         # moto's limit (between the documented 400 KB and the 409-410 KB measured), checked once.
-        size = 0
-        for key, value in converted.items():
-            size += bytesize(key) + (bytesize(value.value) if value.type == "S" else value.size())
-        if size > 405000:
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:
             raise ItemSizeTooLarge
         self.attrs = LimitedSizeDict.__new__(LimitedSizeDict)
         dict.update(self.attrs, converted)
